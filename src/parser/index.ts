@@ -1,0 +1,2 @@
+export { createEventStreamParser } from './parser'
+export type { EventStreamMessage, EventStreamParser, EventStreamParserOptions } from './types'
