@@ -44,6 +44,11 @@ export interface TransportSink {
   retryHint(ms: number): void
   /** Bytes received on the wire (for `stats()`); optional for transports that cannot tell. */
   received(bytes: number): void
+  /**
+   * A non-fatal problem on a live attempt (e.g. a `too-large` event was dropped); the attempt
+   * goes on. Optional: sinks that leave it out simply do not hear about it.
+   */
+  warning?(error: StreamError): void
   /** The attempt failed; no further calls follow. */
   error(error: StreamError): void
   /** The response ended normally; no further calls follow. */

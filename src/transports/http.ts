@@ -1,0 +1,237 @@
+import type { Env } from '../env'
+import { StreamError } from '../errors'
+import type { ConnectRequest, TransportHandle, TransportMode, TransportSink } from './types'
+import { buildRequestUrl, type RequestUrlExtra } from './url'
+
+/** One attempt in flight, as the fetch-based transports see it. */
+export interface Attempt {
+  /** Forwards to the real sink until the attempt is closed or reported `error`/`end`. */
+  readonly sink: TransportSink
+  /** Aborted by `close()` (and by the long-poll deadline). */
+  readonly signal: AbortSignal
+  /** Whether the sink still listens. */
+  isActive(): boolean
+  /** Aborts the request and stops the sink; the same as the handle's `close()`. */
+  abort(): void
+}
+
+/**
+ * Runs one attempt: wraps the sink so that nothing reaches it after `close()`, `error` or
+ * `end`, and turns anything `run` throws into a `network` error.
+ * @param sink - the client's sink
+ * @param run - the attempt itself; started on a microtask so `open` never calls the sink
+ * @param onStop - called once when the attempt stops for any reason (clears timers)
+ * @returns the handle whose `close()` aborts the request silently
+ */
+export function runAttempt(
+  sink: TransportSink,
+  run: (attempt: Attempt) => Promise<void>,
+  onStop?: () => void,
+): TransportHandle {
+  const controller = new AbortController()
+  let active = true
+  const stop = (): void => {
+    if (!active) return
+    active = false
+    onStop?.()
+  }
+  const guarded: TransportSink = {
+    open: () => active && sink.open(),
+    message: (message) => active && sink.message(message),
+    retryHint: (ms) => active && sink.retryHint(ms),
+    received: (bytes) => active && sink.received(bytes),
+    warning: (error) => active && sink.warning?.(error),
+    error: (error) => {
+      if (!active) return
+      stop()
+      // Frees the connection (a failed status still has an unread body).
+      controller.abort()
+      sink.error(error)
+    },
+    end: () => {
+      if (!active) return
+      stop()
+      sink.end()
+    },
+  }
+  const abort = (): void => {
+    stop()
+    controller.abort()
+  }
+  const attempt: Attempt = {
+    sink: guarded,
+    signal: controller.signal,
+    isActive: () => active,
+    abort,
+  }
+  Promise.resolve()
+    .then(() => run(attempt))
+    .catch((cause: unknown) => {
+      guarded.error(
+        cause instanceof StreamError
+          ? cause
+          : new StreamError('network', `Request failed: ${describe(cause)}`, {
+              retryable: true,
+              cause,
+            }),
+      )
+    })
+  return { close: abort }
+}
+
+/**
+ * Sends the request of one attempt through `env.fetch()`.
+ * @param request - the attempt's request
+ * @param mode - the rendering to ask for
+ * @param accept - the `Accept` header (the app's own headers may replace it)
+ * @param attempt - supplies the abort signal
+ * @param env - the platform
+ * @param extra - more query parameters (`wait`)
+ * @returns the response; rejects like `fetch` does
+ */
+export async function sendRequest(
+  request: ConnectRequest,
+  mode: TransportMode,
+  accept: string,
+  attempt: Attempt,
+  env: Env,
+  extra?: RequestUrlExtra,
+): Promise<Response> {
+  const fetch = env.fetch()
+  if (!fetch) throw new StreamError('unsupported', 'fetch is not available')
+  const cursor: Record<string, string> =
+    request.lastEventId === undefined ? {} : { 'Last-Event-ID': request.lastEventId }
+  return fetch(buildRequestUrl(request, mode, extra), {
+    method: request.method,
+    headers: mergeHeaders({ Accept: accept }, request.headers, cursor),
+    body: request.body ?? null,
+    credentials: request.withCredentials ? 'include' : 'same-origin',
+    cache: 'no-store',
+    signal: attempt.signal,
+  })
+}
+
+/**
+ * Merges header records case-insensitively; a later record wins (`accept` replaces `Accept`).
+ * @param records - header records, lowest priority first
+ * @returns one record
+ */
+export function mergeHeaders(
+  ...records: ReadonlyArray<Readonly<Record<string, string>>>
+): Record<string, string> {
+  const byLowerName = new Map<string, [string, string]>()
+  for (const record of records) {
+    for (const [name, value] of Object.entries(record)) byLowerName.set(name.toLowerCase(), [name, value])
+  }
+  return Object.fromEntries(byLowerName.values())
+}
+
+/**
+ * Whether another attempt may succeed after this status: 5xx, 429 and 408.
+ * @param status - an HTTP status other than 200
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408
+}
+
+/**
+ * Reads `Retry-After`: delta-seconds or an HTTP-date.
+ * @see https://httpwg.org/specs/rfc9110.html#field.retry-after
+ * @param value - the header value
+ * @param now - the current time in ms (`env.now()`)
+ * @returns the delay in ms, or `undefined` when absent or unreadable
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/**
+ * The error for a response whose status is not 200.
+ * @param response - the response
+ * @param env - for `now()` (HTTP-date `Retry-After`)
+ * @returns an `http-status` error with `status`, `retryable` and `retryAfter`
+ */
+export function statusError(response: Response, env: Env): StreamError {
+  const { status } = response
+  const retryAfter = parseRetryAfter(response.headers.get('Retry-After'), env.now())
+  const options = { status, retryable: status !== 204 && isRetryableStatus(status) }
+  return new StreamError('http-status', `Server answered ${status}`, {
+    ...options,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  })
+}
+
+/**
+ * The media type of a `Content-Type` value without parameters, lower-cased.
+ * @param value - the header value
+ */
+export function contentTypeEssence(value: string | null): string {
+  return (value ?? '').split(';')[0]!.trim().toLowerCase()
+}
+
+/**
+ * Checks status and content type; reports the error to the attempt's sink when they are wrong.
+ * @returns whether the response is acceptable
+ */
+export function acceptResponse(response: Response, expected: string, attempt: Attempt, env: Env): boolean {
+  if (response.status !== 200) {
+    attempt.sink.error(statusError(response, env))
+    return false
+  }
+  const type = contentTypeEssence(response.headers.get('Content-Type'))
+  if (type !== expected) {
+    attempt.sink.error(
+      new StreamError('content-type', `Expected ${expected}, got ${type || 'no Content-Type'}`),
+    )
+    return false
+  }
+  return true
+}
+
+/**
+ * Reads a body chunk by chunk, counting bytes into `sink.received`. A read failure that is not
+ * our own abort rejects with a `network` error.
+ * @param response - a response whose body is unread
+ * @param attempt - the attempt (for `received` and the abort check)
+ * @param onChunk - called with every chunk
+ */
+export async function readBody(
+  response: Response,
+  attempt: Attempt,
+  onChunk: (chunk: Uint8Array) => void,
+): Promise<void> {
+  const body = response.body
+  if (!body) {
+    // Platforms without streaming bodies still hand over the whole text at the end.
+    const bytes = new Uint8Array(await readFailure(response.arrayBuffer()))
+    if (bytes.byteLength > 0) attempt.sink.received(bytes.byteLength)
+    onChunk(bytes)
+    return
+  }
+  const reader = body.getReader()
+  for (;;) {
+    const chunk = await readFailure(reader.read())
+    if (chunk.done || !attempt.isActive()) return
+    attempt.sink.received(chunk.value.byteLength)
+    onChunk(chunk.value)
+  }
+}
+
+async function readFailure<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read
+  } catch (cause) {
+    throw new StreamError('network', `Response body broke off: ${describe(cause)}`, {
+      retryable: true,
+      cause,
+    })
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause)
+}

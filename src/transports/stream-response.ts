@@ -1,0 +1,56 @@
+import type { Env } from '../env'
+import { createEventStreamParser } from '../parser'
+import { acceptResponse, readBody, runAttempt, sendRequest } from './http'
+import type { ConnectRequest, TransportHandle, TransportMode, TransportSink } from './types'
+
+/** The media type the streaming transports accept. */
+export const EVENT_STREAM_TYPE = 'text/event-stream'
+
+/**
+ * One `text/event-stream` request over `fetch`, shared by the `fetch` (`mode=stream`) and
+ * `sse-close` (`mode=close`) transports: status 200 and an event-stream content type ⇒
+ * `sink.open()`, then every parsed event ⇒ `sink.message`, `retry:` ⇒ `sink.retryHint`, the end
+ * of the body ⇒ `sink.end()`. An event over `maxEventSize` is dropped and reported through
+ * `sink.warning`; the attempt goes on.
+ *
+ * @param request - the attempt's request
+ * @param sink - the client's sink
+ * @param env - the platform (`env.fetch()`)
+ * @param mode - `stream` or `close`
+ * @returns the handle; `close()` aborts the request and silences the sink
+ */
+export function streamResponse(
+  request: ConnectRequest,
+  sink: TransportSink,
+  env: Env,
+  mode: TransportMode,
+): TransportHandle {
+  return runAttempt(sink, async (attempt) => {
+    const response = await sendRequest(request, mode, EVENT_STREAM_TYPE, attempt, env)
+    if (!acceptResponse(response, EVENT_STREAM_TYPE, attempt, env)) return
+    attempt.sink.open()
+    const parser = createEventStreamParser({
+      onEvent: (message) => attempt.sink.message(message),
+      onRetry: (ms) => attempt.sink.retryHint(ms),
+      onError: (error) => attempt.sink.warning?.(error),
+      maxEventSize: request.maxEventSize,
+    })
+    await readBody(response, attempt, (chunk) => parser.feed(chunk))
+    if (!attempt.isActive()) return
+    // Flushes the decoder; an event without its blank line is discarded, as the spec says.
+    parser.end()
+    attempt.sink.end()
+  })
+}
+
+/**
+ * Whether `fetch` with a streaming response body can run here.
+ * @param env - the platform
+ */
+export function canStreamFetch(env: Env): boolean {
+  return (
+    typeof env.fetch() === 'function' &&
+    typeof (globalThis as { ReadableStream?: unknown }).ReadableStream === 'function' &&
+    typeof (globalThis as { AbortController?: unknown }).AbortController === 'function'
+  )
+}
