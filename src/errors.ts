@@ -12,6 +12,7 @@
  * - `listener`: an app listener threw; the stream goes on.
  * - `gap`: the server no longer holds the requested cursor; events were missed.
  * - `buffered`: an intermediary holds the stream back.
+ * - `headers`: the app's `headers` function threw or rejected.
  */
 export type StreamErrorCode =
   | 'http-status'
@@ -25,6 +26,7 @@ export type StreamErrorCode =
   | 'listener'
   | 'gap'
   | 'buffered'
+  | 'headers'
 
 /** Plain-object form of a {@link StreamError}: what survives `structuredClone`. */
 export interface StreamErrorLike {

@@ -1,0 +1,91 @@
+import type { EnvOptions, EventSourceConstructorLike, FetchLike, StorageLike } from './env'
+import type { RetryOption } from './retry'
+import type { Transport, TransportName } from './transports/types'
+
+/** Why the headers function is being called. */
+export interface HeadersContext {
+  /** `true` after the server answered 401/403: return fresh credentials. */
+  readonly refresh: boolean
+}
+
+/** Static headers, or a function called before every (re)connect. */
+export type HeadersOption =
+  | HeadersInit
+  | ((context: HeadersContext) => HeadersInit | Promise<HeadersInit>)
+
+/** Where the ladder remembers the transport that worked, per origin + path. */
+export interface RememberOptions {
+  /**
+   * How long a verdict holds, in ms; then the client probes upward again.
+   * @defaultValue 3600000 (1 hour)
+   */
+  ttl?: number
+  /**
+   * Storage to keep verdicts in; `null` keeps them in memory only.
+   * @defaultValue globalThis.localStorage
+   */
+  storage?: StorageLike | null
+}
+
+/** Options of `new ResilientEventSource(url, options)`. */
+export interface ResilientEventSourceOptions {
+  /** Request headers, or a (sync or async) function called on every (re)connect. */
+  headers?: HeadersOption
+  /** @defaultValue 'GET' */
+  method?: string
+  /** Request body (for POST streams, as LLM APIs use). */
+  body?: BodyInit | null
+  /** Send cookies cross-origin. @defaultValue false */
+  withCredentials?: boolean
+  /** Initial cursor: the first request resumes after this id. */
+  lastEventId?: string
+  /** Backoff settings, a policy function, or `false`. @defaultValue full jitter, 1 s base, 30 s cap */
+  retry?: RetryOption
+  /** Size of the window of delivered ids used to drop repeats; `false` turns de-dup off. @defaultValue 1024 */
+  dedupe?: number | false
+  /** Largest event kept, in UTF-16 code units; larger ones are dropped with a `too-large` error. @defaultValue 1048576 */
+  maxEventSize?: number
+  /**
+   * How long a streaming attempt may take to deliver the server's `_canary` before the path
+   * is suspected of buffering (2 s once the response headers arrived); `false` never steps down.
+   * @defaultValue 5000
+   */
+  canaryTimeout?: number | false
+  /**
+   * The ladder, in order: names or transport objects (objects let bundlers drop the rest).
+   * @defaultValue ['eventsource', 'fetch', 'sse-close', 'long-poll']
+   */
+  transports?: readonly (TransportName | Transport)[]
+  /** Heartbeat interval to ask the server for, in seconds (server clamps 5–30). */
+  ping?: number
+  /** Seconds a `sse-close`/`long-poll` request may be held by the server (server clamps 0–25). */
+  wait?: number
+  /**
+   * Add the protocol's query parameters (`mode`, `lastEventId`, `start`, …) to the URL. Turn off
+   * for servers that reject unknown parameters.
+   * @defaultValue true
+   */
+  protocolQuery?: boolean
+  /** Remember the transport that worked (localStorage, 1 h); `false` to start at the top every time. @defaultValue true */
+  remember?: boolean | RememberOptions
+  /** Closes the stream when aborted. */
+  signal?: AbortSignal
+  /** `fetch` to use instead of the global one. */
+  fetch?: FetchLike
+  /** `EventSource` constructor to use instead of the global one. */
+  EventSource?: EventSourceConstructorLike
+  /** Platform overrides (timers, clock, randomness): for tests and unusual hosts. */
+  env?: EnvOptions
+}
+
+/** Defaults, in one place. */
+export const DEFAULTS = {
+  method: 'GET',
+  dedupe: 1024,
+  maxEventSize: 1024 * 1024,
+  canaryTimeout: 5000,
+  canaryAfterOpen: 2000,
+  rememberTtl: 60 * 60_000,
+  healthyAfter: 30_000,
+  transports: ['eventsource', 'fetch', 'sse-close', 'long-poll'] as const,
+} as const

@@ -1,0 +1,88 @@
+import type { StreamError } from './errors'
+
+/** Backoff settings; every field is optional. */
+export interface RetryOptions {
+  /**
+   * Base delay in ms; the stream's `retry:` field replaces it.
+   * @defaultValue 1000
+   */
+  initialDelay?: number
+  /**
+   * Cap of the backoff window in ms.
+   * @defaultValue 30000
+   */
+  maxDelay?: number
+  /**
+   * Growth of the window per failed attempt.
+   * @defaultValue 2
+   */
+  factor?: number
+  /**
+   * Failed attempts in a row after which the stream gives up (`Infinity`: never).
+   * @defaultValue Infinity
+   */
+  maxAttempts?: number
+}
+
+/**
+ * Your own policy: the delay in ms before attempt `attempt` (1 for the first retry), or `false`
+ * to give up. Called after every failed attempt.
+ */
+export type RetryFunction = (attempt: number, error: StreamError) => number | false
+
+/** `retry` option: settings, a function, or `false` to never reconnect after a failure. */
+export type RetryOption = RetryOptions | RetryFunction | false
+
+/** The floor of every computed delay, so a zero draw never turns into a hot loop. */
+export const MIN_DELAY = 100
+/** Cap of a server-requested wait (`Retry-After`, `_backoff`). */
+export const MAX_SERVER_DELAY = 5 * 60_000
+
+/** A backoff policy with the server's hints applied. */
+export interface Backoff {
+  /**
+   * @param attempt - failed attempts in a row, 1 for the first retry
+   * @param error - why the last attempt failed
+   * @returns the delay in ms, or `false` to give up
+   */
+  delay(attempt: number, error: StreamError): number | false
+  /** The stream's `retry:` field: replaces the base delay. */
+  setServerBase(ms: number): void
+}
+
+/**
+ * Full-jitter exponential backoff: `random(0, min(maxDelay, base × factor^(attempt-1)))`, at
+ * least 100 ms. A server's `Retry-After` (in `error.retryAfter`) wins: that wait plus
+ * `random(0, half of it)`, capped at 5 minutes.
+ * @param option - the `retry` option
+ * @param random - a `Math.random`-like source (injected for tests)
+ * @returns the policy
+ */
+export function createBackoff(option: RetryOption | undefined, random: () => number): Backoff {
+  let serverBase: number | undefined
+  const settings = typeof option === 'object' ? option : {}
+  const initialDelay = settings.initialDelay ?? 1000
+  const maxDelay = settings.maxDelay ?? 30_000
+  const factor = settings.factor ?? 2
+  const maxAttempts = settings.maxAttempts ?? Infinity
+  return {
+    setServerBase(ms) {
+      serverBase = ms
+    },
+    delay(attempt, error) {
+      if (option === false) return false
+      if (typeof option === 'function') {
+        const chosen = option(attempt, error)
+        return chosen === false ? false : Math.max(0, chosen)
+      }
+      if (attempt > maxAttempts) return false
+      if (error.retryAfter !== undefined) {
+        const wait = Math.max(0, error.retryAfter)
+        return Math.min(MAX_SERVER_DELAY, wait + random() * (wait / 2))
+      }
+      const base = serverBase ?? initialDelay
+      const window = Math.min(maxDelay, base * factor ** Math.max(0, attempt - 1))
+      return Math.max(MIN_DELAY, random() * window)
+    },
+  }
+}
