@@ -65,7 +65,8 @@ export function runAttempt(
     abort,
   }
   Promise.resolve()
-    .then(() => run(attempt))
+    // Closed in the same tick as `open`: nothing is sent at all.
+    .then(() => (active ? run(attempt) : undefined))
     .catch((cause: unknown) => {
       guarded.error(
         cause instanceof StreamError

@@ -1,0 +1,123 @@
+import type { Env, EventSourceLike } from '../env'
+import { StreamError } from '../errors'
+import { buildRequestUrl } from './url'
+import type { ConnectRequest, Transport, TransportHandle, TransportSink } from './types'
+
+/** Reserved events of the protocol; native EventSource only hears the types it subscribes to. */
+const RESERVED_TYPES = ['_canary', '_ping', '_gap', '_end', '_backoff'] as const
+
+/**
+ * The `eventsource` rung: the platform's native `EventSource` (from `env.EventSource()`), the
+ * cheapest stream where it works. Unsupported when it is missing, when the app sets headers
+ * (native cannot send them), or for a method other than GET or a body.
+ *
+ * Native EventSource limits what can be known, so:
+ * - the cursor travels only in the query (`lastEventId`); no `Last-Event-ID` header can be set;
+ * - statuses are hidden: any failure before `open` is a retryable `network` error;
+ * - an event's own `id:` is not exposed, only the stream's `lastEventId`: a message gets `id`
+ *   when `lastEventId` is non-empty and changed since the previous message, else `undefined`
+ *   (two consecutive events with the same id look like one id and one without);
+ * - received bytes are not reported.
+ *
+ * The first `error` closes the EventSource, so native auto-reconnect never runs (the client owns
+ * reconnects): after `open` it is reported as `end()` when the last message was `_end`, else as
+ * a retryable `network` error. Server events named `error` or `open` are told apart from the
+ * platform's by their `data`.
+ */
+export const eventSourceTransport: Transport = {
+  name: 'eventsource',
+  mode: 'stream',
+  isSupported: (request: ConnectRequest, env: Env): boolean =>
+    typeof env.EventSource() === 'function' &&
+    !request.hasCustomHeaders &&
+    request.method.toUpperCase() === 'GET' &&
+    (request.body === undefined || request.body === null),
+  open: (request: ConnectRequest, sink: TransportSink, env: Env): TransportHandle => {
+    let active = true
+    let source: EventSourceLike | undefined
+    const stop = (): void => {
+      active = false
+      source?.close()
+    }
+    const fail = (error: StreamError): void => {
+      if (!active) return
+      stop()
+      sink.error(error)
+    }
+    const EventSource = env.EventSource()
+    try {
+      if (!EventSource) throw new StreamError('unsupported', 'EventSource is not available')
+      source = new EventSource(buildRequestUrl(request, 'stream'), {
+        withCredentials: request.withCredentials,
+      })
+    } catch (cause) {
+      const error =
+        cause instanceof StreamError
+          ? cause
+          : new StreamError('network', 'EventSource could not be created', { cause })
+      // `open` never calls the sink synchronously.
+      queueMicrotask(() => fail(error))
+      return { close: stop }
+    }
+    const opened = source
+    let isOpen = false
+    let previousId = ''
+    let lastType: string | undefined
+    const subscribed = new Set<string>()
+
+    const onMessage = (event: MessageEvent): void => {
+      if (!active || !isServerEvent(event)) return
+      const lastEventId = event.lastEventId ?? ''
+      const id = lastEventId !== '' && lastEventId !== previousId ? lastEventId : undefined
+      previousId = lastEventId
+      lastType = event.type
+      sink.message({ type: event.type, data: event.data as string, id, lastEventId })
+    }
+    const subscribe = (type: string): void => {
+      if (!active || subscribed.has(type)) return
+      subscribed.add(type)
+      // `error` and `open` arrive through the handlers below, which tell both kinds apart.
+      if (type !== 'error' && type !== 'open') opened.addEventListener(type, onMessage)
+    }
+
+    opened.onopen = (event) => {
+      if (isServerEvent(event)) return dispatchNamed(event as MessageEvent, subscribed, onMessage)
+      if (!active || isOpen) return
+      isOpen = true
+      sink.open()
+    }
+    opened.onerror = (event) => {
+      if (isServerEvent(event)) return dispatchNamed(event as MessageEvent, subscribed, onMessage)
+      if (!active) return
+      if (isOpen && lastType === '_end') {
+        stop()
+        sink.end()
+        return
+      }
+      fail(
+        new StreamError(
+          'network',
+          isOpen
+            ? 'EventSource connection broke off'
+            : 'EventSource failed before opening (native EventSource hides the status)',
+          { retryable: true },
+        ),
+      )
+    }
+    for (const type of ['message', ...RESERVED_TYPES, ...request.eventTypes]) subscribe(type)
+    return { close: stop, addEventType: subscribe }
+  },
+}
+
+/** Platform `open`/`error` events are plain `Event`s; server events carry string `data`. */
+function isServerEvent(event: Event): boolean {
+  return typeof (event as Partial<MessageEvent>).data === 'string'
+}
+
+function dispatchNamed(
+  event: MessageEvent,
+  subscribed: ReadonlySet<string>,
+  onMessage: (event: MessageEvent) => void,
+): void {
+  if (subscribed.has(event.type)) onMessage(event)
+}

@@ -1,0 +1,156 @@
+import type { Env } from '../env'
+import { StreamError } from '../errors'
+import type { EventStreamMessage } from '../parser/types'
+import { acceptResponse, contentTypeEssence, readBody, runAttempt, sendRequest, type Attempt } from './http'
+import { isPollBody, parsePollBody, type PollBatch } from './poll-body'
+import type { ConnectRequest, Transport, TransportHandle, TransportSink } from './types'
+
+const JSON_TYPE = 'application/json'
+
+/**
+ * Seconds the server may hold a poll when nothing is pending, when the request sets no `wait`.
+ * @defaultValue 25
+ */
+export const DEFAULT_POLL_WAIT = 25
+
+/** Seconds on top of `wait` before the client gives up on a poll. */
+const DEADLINE_MARGIN = 10
+
+/**
+ * The `long-poll` rung, the last resort: one `mode=poll` request answered with one JSON batch.
+ * It works through any proxy that passes plain JSON.
+ *
+ * The request uses the app's method, body and headers, `Accept: application/json`, the cursor
+ * as `Last-Event-ID` and in the query, and `wait` (default 25 s). It is aborted at `wait + 10` s
+ * with a retryable `timeout` error. A 200 JSON batch is reported as: `open()`; a `_gap` message
+ * when the batch has a gap; one message per event (`type` from `event`, default `message`);
+ * a synthetic `_end` message with data `{"reason":"batch","more":<bool>}` whose `lastEventId`
+ * is the batch's cursor; `end()`. Invalid JSON or a wrong shape ⇒ `parse` (not retryable);
+ * statuses and content types as in {@link fetchTransport}.
+ */
+export const longPollTransport: Transport = {
+  name: 'long-poll',
+  mode: 'poll',
+  isSupported: (_request: ConnectRequest, env: Env): boolean =>
+    typeof env.fetch() === 'function' &&
+    typeof (globalThis as { AbortController?: unknown }).AbortController === 'function',
+  open: (request: ConnectRequest, sink: TransportSink, env: Env): TransportHandle => {
+    const wait = request.wait ?? DEFAULT_POLL_WAIT
+    let timer: unknown
+    return runAttempt(
+      sink,
+      async (attempt) => {
+        timer = env.setTimeout(() => {
+          attempt.sink.error(
+            new StreamError('timeout', `Long-poll got no answer within ${wait + DEADLINE_MARGIN} s`, {
+              retryable: true,
+            }),
+          )
+        }, (wait + DEADLINE_MARGIN) * 1000)
+        const response = await sendRequest(request, 'poll', JSON_TYPE, attempt, env, { wait })
+        if (!acceptResponse(response, JSON_TYPE, attempt, env)) return
+        const batch = parsePollBody(await readText(response, attempt))
+        if (!attempt.isActive()) return
+        attempt.sink.open()
+        for (const message of batchMessages(batch, request.lastEventId)) attempt.sink.message(message)
+        attempt.sink.end()
+      },
+      () => {
+        if (timer !== undefined) env.clearTimeout(timer)
+      },
+    )
+  },
+}
+
+/**
+ * Turns a batch into the messages a stream would have carried.
+ * @param batch - a validated batch
+ * @param requested - the cursor the poll was sent with
+ * @returns `_gap` (when there is a gap), the events, then `_end`
+ */
+export function batchMessages(batch: PollBatch, requested: string | undefined): EventStreamMessage[] {
+  const messages: EventStreamMessage[] = []
+  const last = batch.events.at(-1)?.id
+  const cursor = batch.lastEventId ?? last ?? requested
+  if (batch.gap) {
+    // The id is the cursor delivery continues from: the server's `gap.cursor` when it sends
+    // one; with no events that is the batch's cursor; otherwise the events carry it themselves.
+    const gapCursor =
+      typeof batch.gap.cursor === 'string'
+        ? batch.gap.cursor
+        : batch.events.length === 0
+          ? batch.lastEventId
+          : undefined
+    messages.push({
+      type: '_gap',
+      data: JSON.stringify(batch.gap),
+      id: gapCursor,
+      lastEventId: gapCursor ?? requested ?? '',
+    })
+  }
+  let lastEventId = messages[0]?.lastEventId ?? requested ?? ''
+  for (const event of batch.events) {
+    if (event.id !== undefined) lastEventId = event.id
+    messages.push({ type: event.event || 'message', data: event.data, id: event.id, lastEventId })
+  }
+  messages.push({
+    type: '_end',
+    data: JSON.stringify({ reason: 'batch', more: batch.more }),
+    id: undefined,
+    lastEventId: cursor ?? '',
+  })
+  return messages
+}
+
+/**
+ * Asks the endpoint whether a companion answers there, with a cheap `mode=poll&wait=0`
+ * request. The client uses it when a streaming attempt produced nothing at all, to tell a
+ * buffering proxy (`companion` or `other`: something answers) from a dead path.
+ * @param request - the attempt's request (URL, headers, credentials, cursor)
+ * @param env - the platform
+ * @param timeoutMs - give up after this long
+ * @defaultValue timeoutMs 10000
+ * @returns `companion` for a valid poll batch, `other` for any other HTTP answer,
+ *   `unreachable` when the request fails or times out
+ */
+export function probe(
+  request: ConnectRequest,
+  env: Env,
+  timeoutMs = DEADLINE_MARGIN * 1000,
+): Promise<'companion' | 'other' | 'unreachable'> {
+  return new Promise((resolve) => {
+    let timer: unknown
+    const handle = runAttempt(
+      { open() {}, message() {}, retryHint() {}, received() {}, error: () => resolve('unreachable'), end() {} },
+      async (attempt) => {
+        timer = env.setTimeout(() => {
+          handle.close()
+          resolve('unreachable')
+        }, timeoutMs)
+        const response = await sendRequest(request, 'poll', JSON_TYPE, attempt, env, { wait: 0 })
+        const text = await readText(response, attempt).catch(() => '')
+        handle.close()
+        resolve(response.status === 200 && isJson(response) && isPollBody(text) ? 'companion' : 'other')
+      },
+      () => {
+        if (timer !== undefined) env.clearTimeout(timer)
+      },
+    )
+  })
+}
+
+async function readText(response: Response, attempt: Attempt): Promise<string> {
+  const chunks: Uint8Array[] = []
+  await readBody(response, attempt, (chunk) => chunks.push(chunk))
+  const bytes = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0))
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder().decode(bytes)
+}
+
+function isJson(response: Response): boolean {
+  return contentTypeEssence(response.headers.get('Content-Type')) === JSON_TYPE
+}
