@@ -51,8 +51,8 @@ export interface Backoff {
 }
 
 /**
- * Full-jitter exponential backoff: `random(0, min(maxDelay, base × factor^(attempt-1)))`, at
- * least 100 ms. A server's `Retry-After` (in `error.retryAfter`) wins: that wait plus
+ * Full-jitter exponential backoff: uniform between 100 ms and
+ * `min(maxDelay, base × factor^(attempt-1))`. A server's `Retry-After` (in `error.retryAfter`) wins: that wait plus
  * `random(0, half of it)`, capped at 5 minutes.
  * @param option - the `retry` option
  * @param random - a `Math.random`-like source (injected for tests)
@@ -82,7 +82,8 @@ export function createBackoff(option: RetryOption | undefined, random: () => num
       }
       const base = serverBase ?? initialDelay
       const window = Math.min(maxDelay, base * factor ** Math.max(0, attempt - 1))
-      return Math.max(MIN_DELAY, random() * window)
+      // Uniform over [floor, window]: clamping draws below the floor would pile them up there.
+      return window <= MIN_DELAY ? MIN_DELAY : MIN_DELAY + random() * (window - MIN_DELAY)
     },
   }
 }
