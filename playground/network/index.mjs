@@ -1,0 +1,4 @@
+// @ts-check
+export { NETWORK_MODES, createNetworkProxy, createRoundRobinProxy } from './proxy.mjs'
+export { createEventSplitter } from './event-splitter.mjs'
+export { createSeededRandom, randomIntBetween } from './prng.mjs'
