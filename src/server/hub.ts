@@ -1,0 +1,279 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { BatchOptions, HubContext, TrackedConnection } from './context'
+import { applyCors, applyPreflight, type CorsOptions } from './cors'
+import { HubError } from './errors'
+import { COMMON_HEADERS, sendError } from './http'
+import { createMemoryStore } from './memory-store'
+import { serveClose } from './modes/close'
+import { servePoll } from './modes/poll'
+import { serveStream } from './modes/stream'
+import { type HubMode, isQueryProblem, parseHubRequest, type QueryLimits } from './query'
+import { StartTokens } from './start-tokens'
+import type { EventInput, EventStore, StoreListener } from './store'
+import { validateEventInput } from './validate'
+
+/** Retention of the default in-memory store. */
+export interface RetentionOptions {
+  /**
+   * Most events retained.
+   * @defaultValue 10000
+   */
+  maxEvents?: number
+  /**
+   * Longest time an event is retained, in ms.
+   * @defaultValue 600000 (10 minutes)
+   */
+  maxAge?: number
+}
+
+/** Options of {@link createEventHub}. Durations follow the query parameters: `ping`/`wait` in s. */
+export interface EventHubOptions {
+  /**
+   * The event log. Closed by `hub.close()` only when the hub created it.
+   * @defaultValue an in-memory ring buffer (`createMemoryStore({ ...retention, now })`)
+   */
+  store?: EventStore
+  /** Retention of the default store (ignored when `store` is given). */
+  retention?: RetentionOptions
+  /**
+   * Heartbeat interval in seconds when the client asks for none; clients may ask for
+   * `minPing`–30 with `?ping=`.
+   * @defaultValue 15
+   */
+  ping?: number
+  /**
+   * Lowest heartbeat interval a client may ask for, in seconds. Lower it only in tests.
+   * @defaultValue 5
+   */
+  minPing?: number
+  /**
+   * Longest hold of a `close`/`poll` request with nothing pending, in seconds; also the default.
+   * Clients may ask for less with `?wait=` (0 answers at once).
+   * @defaultValue 25
+   */
+  wait?: number
+  /** Batch limits of `close` and `poll` responses. */
+  batch?: BatchOptions
+  /**
+   * Streams end with `_end {reason:"rotate"}` after this many ms, ±10 % jitter, so long-lived
+   * connections re-balance and never hit proxy lifetime limits. `0` disables rotation.
+   * @defaultValue 600000 (10 minutes)
+   */
+  rotateAfter?: number
+  /**
+   * Largest event accepted by `publish`: event name + data + id, in UTF-8 bytes.
+   * @defaultValue 1048576 (1 MiB, the client parser's default limit)
+   */
+  maxEventSize?: number
+  /**
+   * A stream whose socket holds more unsent bytes than this is dropped; the client resumes from
+   * its cursor. Replay waits for the socket instead.
+   * @defaultValue 1048576 (1 MiB)
+   */
+  maxBuffered?: number
+  /**
+   * A stream whose socket accepted nothing for this long (ms) is dropped.
+   * @defaultValue 30000
+   */
+  stallTimeout?: number
+  /** Cross-origin access; without it no CORS headers are sent and preflights get 403. */
+  cors?: CorsOptions
+  /** Start tokens: how long one is remembered (ms) and how many at most. */
+  startTokens?: { ttl?: number; maxEntries?: number }
+  /**
+   * Wall clock in ms: frame times `t`, token expiry and the default store's ids and ages.
+   * Timers always use real time.
+   * @defaultValue `Date.now`
+   */
+  now?: () => number
+}
+
+/** Counters for monitoring and tests. */
+export interface EventHubStats {
+  /** Open responses per mode (held `close`/`poll` requests included). */
+  readonly connections: Readonly<Record<HubMode, number>>
+  /** Live-event listeners registered by open responses (0 when none is open). */
+  readonly listeners: number
+  /** Events published through this hub. */
+  readonly published: number
+  /** Start tokens remembered. */
+  readonly startTokens: number
+}
+
+/** One event log served over `stream`, `close` and `poll`. */
+export interface EventHub {
+  /**
+   * Answers one request (a `node:http` handler; also Express, Fastify `reply.hijack()` with
+   * `request.raw`/`reply.raw`, Koa with `ctx.respond = false`). GET and OPTIONS only.
+   * @returns a promise that settles when the response has ended; it never rejects
+   */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>
+  /**
+   * Appends an event and delivers it to every open response.
+   * @param event - `{ event?, data, id? }`; `data` must be a string
+   * @returns the event's id
+   * @throws HubError (as a rejection) `reserved-event`, `invalid-event`, `invalid-data`,
+   *   `invalid-id`, `too-large` or `closed`
+   */
+  publish(event: EventInput): Promise<string>
+  /**
+   * Drains: every open stream gets `_end {reason:"drain"}`, held `close`/`poll` requests are
+   * answered, new requests get 503; then the hub's own store is closed.
+   * @param options - `timeout`: ms after which responses still open are destroyed (default 10000)
+   */
+  close(options?: { timeout?: number }): Promise<void>
+  /** @returns counters: open responses per mode, listeners, published events, start tokens */
+  stats(): EventHubStats
+}
+
+/**
+ * Creates the server companion: one event log, rendered as a long-lived event stream
+ * (`mode=stream`), a batch that ends (`mode=close`) or a JSON long-poll (`mode=poll`).
+ *
+ * @param options - see {@link EventHubOptions}
+ * @returns an {@link EventHub}
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http'
+ * import { createEventHub } from 'resilient-sse/server'
+ *
+ * const hub = createEventHub({ cors: { origins: ['https://app.example'] } })
+ * createServer((req, res) => {
+ *   if (req.url?.startsWith('/events')) hub.handle(req, res)
+ * }).listen(8080)
+ * await hub.publish({ event: 'price', data: JSON.stringify({ eur: 42 }) })
+ * ```
+ */
+export function createEventHub(options: EventHubOptions = {}): EventHub {
+  const now = options.now ?? Date.now
+  const ownsStore = options.store === undefined
+  const store = options.store ?? createMemoryStore({ ...options.retention, now })
+  const maxWait = finiteOr(options.wait, 25, 0)
+  const minPing = finiteOr(options.minPing, 5, 0.001)
+  const limits: QueryLimits = {
+    defaultWait: maxWait,
+    maxWait,
+    defaultPing: Math.min(30, Math.max(minPing, finiteOr(options.ping, 15, minPing))),
+    minPing,
+    maxPing: Math.max(30, minPing),
+  }
+  const maxEventSize = finiteOr(options.maxEventSize, 1_048_576, 1)
+  const connections = new Set<TrackedConnection>()
+  const listeners = new Set<StoreListener>()
+  let unsubscribe: (() => void) | undefined
+  let published = 0
+  let closing: Promise<void> | undefined
+
+  const context: HubContext = {
+    store,
+    startTokens: new StartTokens({
+      ttl: options.startTokens?.ttl ?? 600_000,
+      maxEntries: options.startTokens?.maxEntries ?? 100_000,
+      now,
+    }),
+    now,
+    random: Math.random,
+    batch: {
+      maxEvents: Math.floor(finiteOr(options.batch?.maxEvents, 100, 1)),
+      maxBytes: finiteOr(options.batch?.maxBytes, 262_144, 1),
+      burst: finiteOr(options.batch?.burst, 50, 0),
+    },
+    rotateAfter: options.rotateAfter ?? 600_000,
+    maxBuffered: finiteOr(options.maxBuffered, 1_048_576, 0),
+    stallTimeout: finiteOr(options.stallTimeout, 30_000, 0),
+    replayPageSize: 500,
+    listen(listener) {
+      listeners.add(listener)
+      // One store subscription for all responses, opened with the first and closed with the last.
+      unsubscribe ??= store.subscribe((event) => {
+        for (const each of listeners) each(event)
+      })
+      return () => {
+        listeners.delete(listener)
+        if (listeners.size === 0 && unsubscribe !== undefined) {
+          unsubscribe()
+          unsubscribe = undefined
+        }
+      }
+    },
+    track(connection) {
+      connections.add(connection)
+      return () => {
+        connections.delete(connection)
+      }
+    },
+    get closing() {
+      return closing !== undefined
+    },
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value)
+      const cors = applyCors(req, res, options.cors)
+      if (req.method === 'OPTIONS') {
+        if (cors === 'denied') return sendError(res, 403, 'origin-not-allowed', 'This Origin is not allowed')
+        if (cors === 'allowed' && options.cors !== undefined) applyPreflight(res, options.cors)
+        res.writeHead(204, { Allow: 'GET, OPTIONS' })
+        res.end()
+        return
+      }
+      if (req.method !== 'GET') {
+        return sendError(res, 405, 'method-not-allowed', 'Use GET', { Allow: 'GET, OPTIONS' })
+      }
+      if (closing !== undefined) {
+        return sendError(res, 503, 'closing', 'The server is shutting down', { 'Retry-After': '1' })
+      }
+      const request = parseHubRequest(req, limits)
+      if (isQueryProblem(request)) return sendError(res, 400, request.code, request.message)
+      if (request.mode === 'stream') return await serveStream(context, req, res, request)
+      if (request.mode === 'close') return await serveClose(context, req, res, request)
+      return await servePoll(context, req, res, request)
+    } catch {
+      // The mode handlers answer store failures themselves; anything here is unexpected.
+      if (!res.headersSent) res.writeHead(500).end()
+      else res.destroy()
+    }
+  }
+
+  async function publish(event: EventInput): Promise<string> {
+    if (closing !== undefined) throw new HubError('closed', 'The hub is closed')
+    const input = validateEventInput(event, maxEventSize)
+    const id = await store.append(input)
+    published += 1
+    return id
+  }
+
+  function close(closeOptions: { timeout?: number } = {}): Promise<void> {
+    closing ??= (async () => {
+      const open = [...connections]
+      for (const connection of open) connection.drain()
+      const timeout = closeOptions.timeout ?? 10_000
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        Promise.all(open.map((connection) => connection.done)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            for (const connection of connections) connection.destroy()
+            resolve()
+          }, timeout)
+        }),
+      ])
+      clearTimeout(timer)
+      if (ownsStore) await store.close()
+    })()
+    return closing
+  }
+
+  function stats(): EventHubStats {
+    const counts: Record<HubMode, number> = { stream: 0, close: 0, poll: 0 }
+    for (const connection of connections) counts[connection.mode] += 1
+    return { connections: counts, listeners: listeners.size, published, startTokens: context.startTokens.size }
+  }
+
+  return { handle, publish, close, stats }
+}
+
+function finiteOr(value: number | undefined, fallback: number, min: number): number {
+  return value !== undefined && Number.isFinite(value) ? Math.max(min, value) : fallback
+}

@@ -1,0 +1,213 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type HubContext, randomRetry } from '../context'
+import { resolveCursor } from '../cursor'
+import { type EndReason, formatEventFrame, formatReservedFrame, formatRetryFrame } from '../frames'
+import { compareEventIds } from '../ids'
+import { sendStoreFailure } from '../http'
+import type { HubRequest } from '../query'
+import type { StoredEvent } from '../store'
+
+type Phase = 'starting' | 'replaying' | 'live' | 'finished'
+
+/**
+ * One `mode=stream` response: canary with the headers, replay `(cursor, head]`, then live events,
+ * heartbeats, rotation and drain. The store subscription starts before the head is read, and
+ * live events are written only when newer than the last one written: nothing lost, nothing twice.
+ */
+class StreamResponse {
+  readonly #ctx: HubContext
+  readonly #res: ServerResponse
+  readonly #request: HubRequest
+  readonly #queue: StoredEvent[] = []
+  #phase: Phase = 'starting'
+  #lastId = ''
+  #pendingEnd: EndReason | undefined
+  #lastWriteAt = 0
+  #pings = 0
+  #stalledSince: number | undefined
+  #heartbeat: ReturnType<typeof setTimeout> | undefined
+  #rotation: ReturnType<typeof setTimeout> | undefined
+  #cleanup: (() => void)[] = []
+  readonly done: Promise<void>
+  #resolveDone!: () => void
+
+  constructor(ctx: HubContext, res: ServerResponse, request: HubRequest) {
+    this.#ctx = ctx
+    this.#res = res
+    this.#request = request
+    this.done = new Promise((resolve) => {
+      this.#resolveDone = resolve
+    })
+  }
+
+  async run(): Promise<void> {
+    const res = this.#res
+    res.on('close', () => {
+      this.#finish()
+      this.#resolveDone()
+    })
+    res.on('drain', () => {
+      this.#stalledSince = undefined
+    })
+    this.#cleanup.push(this.#ctx.listen((event) => this.#onEvent(event)))
+    this.#cleanup.push(
+      this.#ctx.track({ mode: 'stream', drain: () => this.end('drain'), destroy: () => this.#destroy(), done: this.done }),
+    )
+    try {
+      await this.#start()
+    } catch (error) {
+      this.#fail(error)
+    }
+    return this.done
+  }
+
+  /** Writes `_end` and ends; deferred until the canary is out. */
+  end(reason: EndReason): void {
+    if (this.#phase === 'finished') return
+    if (this.#phase === 'starting') {
+      this.#pendingEnd ??= reason
+      return
+    }
+    this.#write(formatReservedFrame('_end', { reason }))
+    this.#res.end()
+    this.#finish()
+  }
+
+  async #start(): Promise<void> {
+    const ctx = this.#ctx
+    const resolved = await resolveCursor(ctx, this.#request, ctx.replayPageSize)
+    if (this.#phase === 'finished') return
+    this.#lastId = resolved.from
+    const canary = {
+      v: 1,
+      mode: 'stream',
+      t: ctx.now(),
+      ping: this.#request.ping,
+      head: resolved.head,
+      oldest: resolved.oldest,
+      ordered: true,
+    }
+    let first = formatReservedFrame('_canary', canary) + formatRetryFrame(randomRetry(ctx.random))
+    if (resolved.gap !== undefined) first += formatReservedFrame('_gap', resolved.gap, resolved.from)
+    this.#res.socket?.setNoDelay(true)
+    this.#res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8' })
+    // Headers and canary leave in one write (Node sends unflushed headers with the first chunk),
+    // so a client that sees headers but no canary knows something in between buffers.
+    this.#phase = 'replaying'
+    this.#write(first)
+    this.#scheduleHeartbeat()
+    this.#scheduleRotation()
+    if (this.#pendingEnd !== undefined) return this.end(this.#pendingEnd)
+
+    let page = resolved.page
+    while (page !== undefined) {
+      this.#writeEvents(page.events)
+      if (!page.more || (this.#phase as Phase) !== 'replaying') break
+      if (this.#res.writableNeedDrain) await this.#waitForDrain()
+      if ((this.#phase as Phase) !== 'replaying') return
+      page = await ctx.store.readAfter(this.#lastId, ctx.replayPageSize)
+      if ((this.#phase as Phase) !== 'replaying') return
+    }
+    if ((this.#phase as Phase) !== 'replaying') return
+    this.#phase = 'live'
+    const queued = this.#queue.splice(0)
+    this.#writeEvents(queued)
+  }
+
+  #onEvent(event: StoredEvent): void {
+    if (this.#phase === 'live') this.#writeEvents([event])
+    else if (this.#phase !== 'finished') this.#queue.push(event)
+  }
+
+  #writeEvents(events: readonly StoredEvent[]): void {
+    let chunk = ''
+    for (const event of events) {
+      // Skips what replay already wrote (and anything at or before the start position).
+      if (this.#lastId !== '' && compareEventIds(event.id, this.#lastId) <= 0) continue
+      chunk += formatEventFrame(event)
+      this.#lastId = event.id
+    }
+    if (chunk !== '') this.#write(chunk)
+  }
+
+  #write(chunk: string): void {
+    if (this.#phase === 'finished') return
+    const accepted = this.#res.write(chunk)
+    this.#lastWriteAt = performance.now()
+    if (!accepted) this.#stalledSince ??= this.#lastWriteAt
+    // Live events are never queued in memory without bound: a client that cannot keep up is
+    // dropped and resumes from its cursor (cheaper than buffering for it).
+    if (this.#phase === 'live' && this.#res.writableLength > this.#ctx.maxBuffered) this.#destroy()
+  }
+
+  #waitForDrain(): Promise<void> {
+    return new Promise((resolve) => {
+      const onDone = (): void => {
+        this.#res.off('drain', onDone)
+        this.#res.off('close', onDone)
+        resolve()
+      }
+      this.#res.on('drain', onDone)
+      this.#res.on('close', onDone)
+    })
+  }
+
+  #scheduleHeartbeat(): void {
+    const interval = this.#request.ping * 1000
+    const due = this.#lastWriteAt + interval - performance.now()
+    this.#heartbeat = setTimeout(() => this.#heartbeatDue(), Math.max(0, due))
+  }
+
+  #heartbeatDue(): void {
+    if (this.#phase === 'finished') return
+    // Durations use the monotonic clock; `ctx.now` (frame times) may be a test's frozen clock.
+    const elapsed = performance.now()
+    if (this.#stalledSince !== undefined && elapsed - this.#stalledSince >= this.#ctx.stallTimeout) {
+      return this.#destroy()
+    }
+    if (this.#stalledSince === undefined && elapsed - this.#lastWriteAt >= this.#request.ping * 1000 - 1) {
+      this.#pings += 1
+      this.#write(formatReservedFrame('_ping', { t: this.#ctx.now(), n: this.#pings }))
+    }
+    this.#scheduleHeartbeat()
+  }
+
+  #scheduleRotation(): void {
+    const base = this.#ctx.rotateAfter
+    if (!(base > 0 && Number.isFinite(base))) return
+    const delay = base * (0.9 + 0.2 * this.#ctx.random())
+    this.#rotation = setTimeout(() => this.end('rotate'), delay)
+  }
+
+  #destroy(): void {
+    this.#res.destroy()
+    this.#finish()
+  }
+
+  #fail(error: unknown): void {
+    if (this.#phase === 'finished') return
+    if (this.#res.headersSent) {
+      this.#destroy()
+      return
+    }
+    sendStoreFailure(this.#res, error)
+    this.#finish()
+  }
+
+  #finish(): void {
+    if (this.#phase === 'finished') return
+    this.#phase = 'finished'
+    clearTimeout(this.#heartbeat)
+    clearTimeout(this.#rotation)
+    this.#queue.length = 0
+    for (const cleanup of this.#cleanup.splice(0)) cleanup()
+  }
+}
+
+/**
+ * Serves `mode=stream`.
+ * @returns a promise that settles when the response ends
+ */
+export function serveStream(ctx: HubContext, _req: IncomingMessage, res: ServerResponse, request: HubRequest): Promise<void> {
+  return new StreamResponse(ctx, res, request).run()
+}
