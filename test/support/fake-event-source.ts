@@ -9,13 +9,21 @@ const CLOSED = 2
  * The shared listener plumbing of both fakes: `addEventListener` plus the `on*` handlers, fired
  * in the order a browser fires them (handler attribute and listeners together, by type).
  */
-class FakeEventTarget extends EventTarget {
+class FakeEventTarget {
   onopen: ((event: Event) => unknown) | null = null
   onerror: ((event: Event) => unknown) | null = null
   onmessage: ((event: MessageEvent) => unknown) | null = null
+  readonly #target = new EventTarget()
+  /** Types that have at least one listener (for assertions). */
+  readonly listenedTypes = new Set<string>()
 
-  override addEventListener(type: string, listener: (event: MessageEvent) => void): void {
-    super.addEventListener(type, listener as EventListener)
+  addEventListener(type: string, listener: (event: MessageEvent) => void): void {
+    this.listenedTypes.add(type)
+    this.#target.addEventListener(type, listener as EventListener)
+  }
+
+  removeEventListener(type: string, listener: (event: MessageEvent) => void): void {
+    this.#target.removeEventListener(type, listener as EventListener)
   }
 
   /** Fires `event` at the matching `on*` handler and then the listeners. */
@@ -23,11 +31,8 @@ class FakeEventTarget extends EventTarget {
     if (event.type === 'open') this.onopen?.(event)
     else if (event.type === 'error') this.onerror?.(event)
     else if (event.type === 'message') this.onmessage?.(event as MessageEvent)
-    this.dispatchEvent(event)
+    this.#target.dispatchEvent(event)
   }
-
-  /** Types that have at least one listener (for assertions). */
-  readonly listenedTypes = new Set<string>()
 }
 
 /**
@@ -62,11 +67,6 @@ export class ManualEventSource extends FakeEventTarget implements EventSourceLik
     this.url = url
     this.withCredentials = init?.withCredentials ?? false
     ManualEventSource.instances.push(this)
-  }
-
-  override addEventListener(type: string, listener: (event: MessageEvent) => void): void {
-    this.listenedTypes.add(type)
-    super.addEventListener(type, listener)
   }
 
   close(): void {
