@@ -146,7 +146,8 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   if (value === null) return undefined
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const date = Date.parse(trimmed)
+  // Every HTTP-date form names the month in letters; `Date.parse` alone takes '-5' or '1.5'.
+  const date = /[a-z]{3}/i.test(trimmed) ? Date.parse(trimmed) : Number.NaN
   return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
