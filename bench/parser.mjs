@@ -1,0 +1,132 @@
+// Throughput of resilient-sse's parser against eventsource-parser v3 and
+// @microsoft/fetch-event-source's parse module, on the corpora of bench/corpora.mjs.
+//
+// Fairness: every parser gets the same UTF-8 byte chunks and pays for its decoding.
+// - ours: `feed(bytes)`; it decodes each chunk once with a streaming TextDecoder.
+// - eventsource-parser: bytes go through a streaming `TextDecoder` (what `TextDecoderStream`,
+//   which its own EventSourceParserStream users pipe through, does), then `feed(text)`.
+// - fetch-event-source: `getLines(getMessages(...))` on the bytes, as its fetch wrapper does
+//   (it decodes each field and value separately).
+// Every round builds a fresh parser; rounds are interleaved so background load hits all three.
+//
+// Usage: node bench/parser.mjs  (PARSER_MODULE=.tmp/parser.js to bench an esbuild output;
+// ROUNDS=9 WARMUP=3 to change the counts)
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { createParser } from 'eventsource-parser'
+import { createCorpora } from './corpora.mjs'
+
+const modulePath = resolve(process.env.PARSER_MODULE ?? 'dist/parser/index.js')
+const { createEventStreamParser } = await import(pathToFileURL(modulePath).href)
+// The package's main entry touches `document`, and its ESM files sit in a CommonJS package:
+// load the self-contained parse module's ESM text directly.
+const parsePath = createRequire(import.meta.url).resolve('@microsoft/fetch-event-source/lib/esm/parse.js')
+const { getLines, getMessages } = await import(
+  `data:text/javascript;base64,${readFileSync(parsePath).toString('base64')}`
+)
+
+const rounds = Number(process.env.ROUNDS ?? 9)
+const warmup = Number(process.env.WARMUP ?? 3)
+
+const parsers = {
+  'resilient-sse': (chunks) => {
+    let count = 0
+    let checksum = 0
+    const parser = createEventStreamParser({
+      onEvent: (message) => {
+        count++
+        checksum += message.data.length
+      },
+    })
+    for (const chunk of chunks) parser.feed(chunk)
+    parser.end()
+    return { count, checksum }
+  },
+  'eventsource-parser': (chunks) => {
+    let count = 0
+    let checksum = 0
+    const decoder = new TextDecoder()
+    const parser = createParser({
+      onEvent: (message) => {
+        count++
+        checksum += message.data.length
+      },
+    })
+    for (const chunk of chunks) parser.feed(decoder.decode(chunk, { stream: true }))
+    const tail = decoder.decode()
+    if (tail !== '') parser.feed(tail)
+    return { count, checksum }
+  },
+  'fetch-event-source': (chunks) => {
+    let count = 0
+    let checksum = 0
+    const onChunk = getLines(
+      getMessages(
+        () => {},
+        () => {},
+        (message) => {
+          count++
+          checksum += message.data.length
+        },
+      ),
+    )
+    for (const chunk of chunks) onChunk(chunk)
+    return { count, checksum }
+  },
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+const corpora = createCorpora()
+const names = Object.keys(parsers)
+const results = []
+let consistent = true
+for (const corpus of corpora) {
+  const times = Object.fromEntries(names.map((name) => [name, []]))
+  const outcomes = {}
+  for (let round = 0; round < warmup + rounds; round++) {
+    // Rotate the order every round so no parser always runs first (or after a GC-heavy one).
+    for (let offset = 0; offset < names.length; offset++) {
+      const name = names[(round + offset) % names.length]
+      const start = process.hrtime.bigint()
+      const outcome = parsers[name](corpus.chunks)
+      const elapsed = Number(process.hrtime.bigint() - start) / 1e6
+      outcomes[name] = outcome
+      if (round >= warmup) times[name].push(elapsed)
+    }
+  }
+  for (const name of names) {
+    const ms = median(times[name])
+    results.push({
+      corpus: corpus.name,
+      parser: name,
+      'median ms': ms.toFixed(1),
+      'MB/s': (corpus.bytes / 1e6 / (ms / 1000)).toFixed(1),
+      'events/s': Math.round(corpus.events / (ms / 1000)).toLocaleString('en-US'),
+      events: outcomes[name].count,
+      checksum: outcomes[name].checksum,
+    })
+    if (outcomes[name].count !== corpus.events || outcomes[name].checksum !== outcomes[names[0]].checksum) {
+      consistent = false
+    }
+  }
+}
+
+console.log(`node ${process.version}, ${rounds} rounds after ${warmup} warm-up, parser from ${modulePath}`)
+console.table(results)
+for (const corpus of corpora) {
+  const ms = (name) => Number(results.find((r) => r.corpus === corpus.name && r.parser === name)['median ms'])
+  const ours = ms(names[0])
+  const ratios = names.slice(1).map((name) => `ours/${name} ${(ms(name) / ours).toFixed(2)}x`)
+  console.log(`${corpus.name.padEnd(12)} ${(corpus.bytes / 1e6).toFixed(1)} MB, ${corpus.events} events: ${ratios.join(', ')}`)
+}
+if (!consistent) {
+  console.error('MISMATCH: the parsers did not all produce the expected event count and data checksum')
+  process.exitCode = 1
+} else console.log('all three parsers produced the same event count and data checksum on every corpus')
