@@ -14,11 +14,11 @@ export { buildRequestUrl } from './url'
 export type { RequestUrlExtra } from './url'
 export {
   isRetryableStatus,
-  mergeHeaders,
   parseRetryAfter,
   statusError,
   contentTypeEssence,
-} from './http'
+} from './response-status'
+export { mergeHeaders } from './http'
 export type {
   ConnectRequest,
   Transport,

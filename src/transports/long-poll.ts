@@ -1,7 +1,8 @@
 import type { Env } from '../env'
 import { StreamError } from '../errors'
 import type { EventStreamMessage } from '../parser/types'
-import { acceptResponse, contentTypeEssence, readBody, runAttempt, sendRequest, type Attempt } from './http'
+import { readBody, runAttempt, sendRequest, type Attempt } from './http'
+import { acceptResponse, contentTypeEssence } from './response-status'
 import { isPollBody, parsePollBody, type PollBatch } from './poll-body'
 import type { ConnectRequest, Transport, TransportHandle, TransportSink } from './types'
 

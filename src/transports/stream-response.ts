@@ -1,6 +1,7 @@
 import type { Env } from '../env'
 import { createEventStreamParser } from '../parser'
-import { acceptResponse, readBody, runAttempt, sendRequest } from './http'
+import { readBody, runAttempt, sendRequest } from './http'
+import { acceptResponse } from './response-status'
 import type { ConnectRequest, TransportHandle, TransportMode, TransportSink } from './types'
 
 /** The media type the streaming transports accept. */

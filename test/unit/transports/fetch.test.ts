@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest'
 import { createEnv } from '../../../src/env'
 import { fetchTransport } from '../../../src/transports/fetch'
+import { mergeHeaders } from '../../../src/transports/http'
 import {
   contentTypeEssence,
   isRetryableStatus,
-  mergeHeaders,
   parseRetryAfter,
-} from '../../../src/transports/http'
+} from '../../../src/transports/response-status'
 import { sseCloseTransport } from '../../../src/transports/sse-close'
 import { connectRequest, delay, recordSink } from '../../contract/support'
 
