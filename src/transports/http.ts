@@ -100,6 +100,10 @@ export async function sendRequest(
 ): Promise<Response> {
   const fetch = env.fetch()
   if (!fetch) throw new StreamError('unsupported', 'fetch is not available')
+  // fetch rejects this with a TypeError that would look like a retryable network failure.
+  if (request.body != null && /^(GET|HEAD)$/i.test(request.method)) {
+    throw new StreamError('unsupported', `A ${request.method} request cannot have a body`)
+  }
   const cursor: Record<string, string> =
     request.lastEventId === undefined ? {} : { 'Last-Event-ID': request.lastEventId }
   return fetch(buildRequestUrl(request, mode, extra), {

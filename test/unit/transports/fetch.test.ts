@@ -122,6 +122,14 @@ describe('fetchTransport', () => {
     expect(await recorder.error()).toMatchObject({ code: 'unsupported' })
   })
 
+  test('a GET with a body is unsupported, not a retryable network error', async () => {
+    const { fetch, calls } = fakeFetch(() => sse(''))
+    const recorder = recordSink()
+    fetchTransport.open(connectRequest({ body: 'x' }), recorder.sink, createEnv({ fetch }))
+    expect(await recorder.error()).toMatchObject({ code: 'unsupported', retryable: false })
+    expect(calls).toEqual([])
+  })
+
   test('open() never calls the sink synchronously, and close() in the same tick sends nothing', async () => {
     const { fetch, calls } = fakeFetch(() => sse('data: a\n\n'))
     const recorder = recordSink()
