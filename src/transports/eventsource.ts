@@ -6,6 +6,9 @@ import type { ConnectRequest, Transport, TransportHandle, TransportSink } from '
 /** Reserved events of the protocol; native EventSource only hears the types it subscribes to. */
 const RESERVED_TYPES = ['_canary', '_ping', '_gap', '_end', '_backoff'] as const
 
+/** `EventSource.CLOSED`, read from no global. */
+const CLOSED = 2
+
 /**
  * The `eventsource` rung: the platform's native `EventSource` (from `env.EventSource()`), the
  * cheapest stream where it works. Unsupported when it is missing, when the app sets headers
@@ -94,15 +97,14 @@ export const eventSourceTransport: Transport = {
         sink.end()
         return
       }
-      fail(
-        new StreamError(
-          'network',
-          isOpen
-            ? 'EventSource connection broke off'
-            : 'EventSource failed before opening (native EventSource hides the status)',
-          { retryable: true },
-        ),
-      )
+      // CLOSED before open means the server answered, but not with a 200 event stream; the
+      // status stays hidden, so the message is all that can tell it from an unreachable server.
+      const message = isOpen
+        ? 'EventSource connection broke off'
+        : opened.readyState === CLOSED
+          ? 'EventSource was refused: not a 200 text/event-stream (native EventSource hides the status)'
+          : 'EventSource could not connect'
+      fail(new StreamError('network', message, { retryable: true }))
     }
     for (const type of ['message', ...RESERVED_TYPES, ...request.eventTypes]) subscribe(type)
     return { close: stop, addEventType: subscribe }

@@ -158,7 +158,9 @@ describe.each(cases)('$transport.name transport', (c) => {
   test.each([
     [500, {}, { retryable: true }],
     [503, { 'Retry-After': '7' }, { retryable: true, retryAfter: 7000 }],
-    [429, { 'Retry-After': 'HTTP-DATE' }, { retryable: true, retryAfter: 30_000 }],
+    [503, { 'Retry-After': 'HTTP-DATE' }, { retryable: true, retryAfter: 30_000 }],
+    [429, { 'Retry-After': '1' }, { retryable: true, retryAfter: 1000 }],
+    [408, {}, { retryable: true }],
     [204, {}, { retryable: false }],
     [401, {}, { retryable: false }],
     [403, {}, { retryable: false }],

@@ -74,8 +74,19 @@ describe('eventSourceTransport', () => {
     const { source, recorder } = start()
     source.emitError(false)
     expect(source.isClosed).toBe(true)
-    expect(await recorder.error()).toMatchObject({ code: 'network', retryable: true })
+    const error = await recorder.error()
+    expect(error).toMatchObject({ code: 'network', retryable: true })
+    expect(error.message).toContain('refused')
     expect(recorder.kinds()).toEqual(['error'])
+  })
+
+  test('a connection failure before open (still CONNECTING) says so', async () => {
+    const { source, recorder } = start()
+    source.emitError(true)
+    expect(source.isClosed).toBe(true)
+    const error = await recorder.error()
+    expect(error).toMatchObject({ code: 'network', retryable: true })
+    expect(error.message).toContain('could not connect')
   })
 
   test('a drop after open closes the source (no native reconnect): network error', async () => {
