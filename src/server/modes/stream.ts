@@ -9,6 +9,10 @@ import type { StoredEvent } from '../store'
 
 type Phase = 'starting' | 'replaying' | 'live' | 'finished'
 
+const OVERFLOW_GRACE_MS = 1000
+/** Live events held while a stream replays; beyond this, replay re-reads the store. */
+const MAX_QUEUED = 2000
+
 /**
  * One `mode=stream` response: canary with the headers, replay `(cursor, head]`, then live events,
  * heartbeats, rotation and drain. The store subscription starts before the head is read, and
@@ -22,6 +26,7 @@ class StreamResponse {
   #phase: Phase = 'starting'
   #lastId = ''
   #pendingEnd: EndReason | undefined
+  #queueOverflowed = false
   #lastWriteAt = 0
   #pings = 0
   #stalledSince: number | undefined
@@ -100,11 +105,15 @@ class StreamResponse {
     if (this.#pendingEnd !== undefined) return this.end(this.#pendingEnd)
 
     let page = resolved.page
-    while (page !== undefined) {
-      this.#writeEvents(page.events)
-      if (!page.more || (this.#phase as Phase) !== 'replaying') break
-      if (this.#res.writableNeedDrain) await this.#waitForDrain()
-      if ((this.#phase as Phase) !== 'replaying') return
+    for (;;) {
+      if (page !== undefined) {
+        this.#writeEvents(page.events)
+        // Replay waits for the socket, so catching up never counts as falling behind.
+        if (this.#res.writableNeedDrain) await this.#waitForDrain()
+        if ((this.#phase as Phase) !== 'replaying') return
+      }
+      if (!(page?.more ?? false) && !this.#queueOverflowed) break
+      this.#queueOverflowed = false
       page = await ctx.store.readAfter(this.#lastId, ctx.replayPageSize)
       if ((this.#phase as Phase) !== 'replaying') return
     }
@@ -116,7 +125,13 @@ class StreamResponse {
 
   #onEvent(event: StoredEvent): void {
     if (this.#phase === 'live') this.#writeEvents([event])
-    else if (this.#phase !== 'finished') this.#queue.push(event)
+    else if (this.#phase === 'finished') return
+    else if (this.#queue.length < MAX_QUEUED) this.#queue.push(event)
+    else {
+      // Live events outpace a slow replay: forget them and read them from the store instead.
+      this.#queue.length = 0
+      this.#queueOverflowed = true
+    }
   }
 
   #writeEvents(events: readonly StoredEvent[]): void {
@@ -135,9 +150,16 @@ class StreamResponse {
     const accepted = this.#res.write(chunk)
     this.#lastWriteAt = performance.now()
     if (!accepted) this.#stalledSince ??= this.#lastWriteAt
-    // Live events are never queued in memory without bound: a client that cannot keep up is
-    // dropped and resumes from its cursor (cheaper than buffering for it).
-    if (this.#phase === 'live' && this.#res.writableLength > this.#ctx.maxBuffered) this.#destroy()
+    // A client that cannot keep up is dropped and resumes from its cursor (cheaper than
+    // buffering for it). The grace keeps a burst written within one tick, before the socket had
+    // a chance to flush, from dropping a healthy client.
+    if (
+      this.#phase === 'live' &&
+      this.#res.writableLength > this.#ctx.maxBuffered &&
+      this.#lastWriteAt - (this.#stalledSince ?? this.#lastWriteAt) >= OVERFLOW_GRACE_MS
+    ) {
+      this.#destroy()
+    }
   }
 
   #waitForDrain(): Promise<void> {

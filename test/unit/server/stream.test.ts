@@ -147,3 +147,26 @@ describe('mode=stream', () => {
     await expect(server.hub.publish({ data: 'x' })).resolves.toMatch(/^\d+-\d+$/)
   })
 })
+
+describe('mode=stream under load', () => {
+  test('live events that outpace a replay (queue overflow) are re-read from the store', async () => {
+    server = await startHub({ retention: { maxEvents: 20_000 } })
+    const hub = server.hub
+    const padding = '.'.repeat(2000)
+    for (let index = 0; index < 3000; index += 1) await hub.publish({ data: `r${index}${padding}` })
+    const stream = await openStream(withQuery(server.url, { lastEventId: '0-0' }))
+    // 6 MB of replay: the server is waiting for the socket while these arrive.
+    await stream.waitFor((events) => events.length >= 2)
+    // 5000 publishes without yielding to I/O: they all arrive while the replay is in flight.
+    for (let index = 0; index < 5000; index += 1) await hub.publish({ data: `l${index}` })
+    await stream.waitFor((events) => appEvents(events).length >= 8000, 15_000)
+    const data = appEvents(stream.events).map((event) => event.data)
+    expect(data).toEqual([
+      ...Array.from({ length: 3000 }, (_, index) => `r${index}${padding}`),
+      ...Array.from({ length: 5000 }, (_, index) => `l${index}`),
+    ])
+    const next = await hub.publish({ data: 'after' })
+    await stream.waitFor((events) => events.at(-1)?.id === next)
+    stream.abort()
+  })
+})
