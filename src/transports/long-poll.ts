@@ -141,15 +141,11 @@ export function probe(
 }
 
 async function readText(response: Response, attempt: Attempt): Promise<string> {
-  const chunks: Uint8Array[] = []
-  await readBody(response, attempt, (chunk) => chunks.push(chunk))
-  const bytes = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0))
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
+  // Streaming decode: a character split across chunks is joined, not replaced.
+  const decoder = new TextDecoder()
+  let text = ''
+  await readBody(response, attempt, (chunk) => (text += decoder.decode(chunk, { stream: true })))
+  return text + decoder.decode()
 }
 
 function isJson(response: Response): boolean {

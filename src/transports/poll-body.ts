@@ -44,20 +44,21 @@ export function parsePollBody(text: string): PollBatch {
   } catch (cause) {
     throw new StreamError('parse', 'Long-poll response is not valid JSON', { cause })
   }
-  if (!isRecord(value)) throw shapeError('the body is not an object')
+  check(isRecord(value), 'the body')
   const { events, lastEventId, gap, more } = value
-  if (!Array.isArray(events)) throw shapeError('`events` is not an array')
+  check(Array.isArray(events), '`events`')
   const parsed = events.map((event: unknown, index): PollEvent => {
-    if (!isRecord(event)) throw shapeError(`events[${index}] is not an object`)
-    if (typeof event.data !== 'string') throw shapeError(`events[${index}].data is not a string`)
+    const field = `events[${index}]`
+    check(isRecord(event), field)
+    check(typeof event.data === 'string', `${field}.data`)
     return {
-      id: optionalString(event.id, `events[${index}].id`),
-      event: optionalString(event.event, `events[${index}].event`),
+      id: optionalString(event.id, `${field}.id`),
+      event: optionalString(event.event, `${field}.event`),
       data: event.data,
     }
   })
-  if (gap !== undefined && gap !== null && !isRecord(gap)) throw shapeError('`gap` is not an object')
-  if (more !== undefined && typeof more !== 'boolean') throw shapeError('`more` is not a boolean')
+  check(gap == null || isRecord(gap), '`gap`')
+  check(more === undefined || typeof more === 'boolean', '`more`')
   return {
     events: parsed,
     lastEventId: optionalString(lastEventId, 'lastEventId'),
@@ -84,11 +85,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function optionalString(value: unknown, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string') throw shapeError(`${field} is not a string`)
-  return value
+  check(value == null || typeof value === 'string', field)
+  return value ?? undefined
 }
 
-function shapeError(detail: string): StreamError {
-  return new StreamError('parse', `Long-poll response has the wrong shape: ${detail}`)
+function check(condition: boolean, field: string): asserts condition {
+  if (!condition) throw new StreamError('parse', `Long-poll response has the wrong shape at ${field}`)
 }
