@@ -18,9 +18,9 @@ export interface CanaryData {
   readonly t: number
   /** Heartbeat interval of this response, in seconds. */
   readonly ping: number
-  /** Newest id in the log (`"0-0"` when empty). */
-  readonly head: string
-  /** Oldest retained id, `null` when nothing is retained. */
+  /** Newest id in the log (`"0-0"` when empty); `null` on an overload answer (log not read). */
+  readonly head: string | null
+  /** Oldest retained id, `null` when nothing is retained (or on an overload answer). */
   readonly oldest: string | null
   /** Events of this response arrive in increasing id order. */
   readonly ordered: true
@@ -41,6 +41,12 @@ export interface GapData {
   readonly oldest: string | null
   readonly head: string
   readonly reason: GapReason
+}
+
+/** `_backoff` data: the server is overloaded; wait `retryMs` (plus jitter) before reconnecting. */
+export interface BackoffData {
+  readonly retryMs: number
+  readonly reason: 'overload'
 }
 
 /** `_end` data. */

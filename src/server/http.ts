@@ -16,6 +16,7 @@ export type HubResponseErrorCode =
   | 'method-not-allowed'
   | 'origin-not-allowed'
   | 'closing'
+  | 'overloaded'
   | 'store-unavailable'
 
 /** Sends a complete JSON response with `Content-Length`. */

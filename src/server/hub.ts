@@ -5,6 +5,7 @@ import { HubError } from './errors'
 import { COMMON_HEADERS, sendError } from './http'
 import { createMemoryStore } from './memory-store'
 import { serveClose } from './modes/close'
+import { sendOverload } from './modes/overload'
 import { servePoll } from './modes/poll'
 import { serveStream } from './modes/stream'
 import { type HubMode, isQueryProblem, parseHubRequest, type QueryLimits } from './query'
@@ -76,6 +77,16 @@ export interface EventHubOptions {
    * @defaultValue 30000
    */
   stallTimeout?: number
+  /**
+   * Most open responses (all modes); beyond it `stream`/`close` get `_backoff` and `poll` 503.
+   * @defaultValue Infinity
+   */
+  maxConnections?: number
+  /**
+   * The delay suggested to clients turned away by `maxConnections`, in ms (clients add jitter).
+   * @defaultValue 10000
+   */
+  overloadRetry?: number
   /** Cross-origin access; without it no CORS headers are sent and preflights get 403. */
   cors?: CorsOptions
   /** Start tokens: how long one is remembered (ms) and how many at most. */
@@ -86,6 +97,20 @@ export interface EventHubOptions {
    * @defaultValue `Date.now`
    */
   now?: () => number
+}
+
+/** Options of {@link EventHub.close}. */
+export interface CloseOptions {
+  /**
+   * Spread the streams' `_end {reason:"drain"}` uniformly over this many ms.
+   * @defaultValue 0 (all at once)
+   */
+  spread?: number
+  /**
+   * After `spread`, destroy responses still open after this many ms (stalled sockets).
+   * @defaultValue 10000
+   */
+  timeout?: number
 }
 
 /** Counters for monitoring and tests. */
@@ -118,10 +143,12 @@ export interface EventHub {
   publish(event: EventInput): Promise<string>
   /**
    * Drains: every open stream gets `_end {reason:"drain"}`, held `close`/`poll` requests are
-   * answered, new requests get 503; then the hub's own store is closed.
-   * @param options - `timeout`: ms after which responses still open are destroyed (default 10000)
+   * answered, new requests get 503 and `publish` rejects with `closed`; then the hub's own store
+   * is closed. Call it before `server.close()` on shutdown.
+   * @param options - see {@link CloseOptions}
+   * @returns a promise that settles when every response has ended (or was destroyed)
    */
-  close(options?: { timeout?: number }): Promise<void>
+  close(options?: CloseOptions): Promise<void>
   /** @returns counters: open responses per mode, listeners, published events, start tokens */
   stats(): EventHubStats
 }
@@ -158,6 +185,8 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     maxPing: Math.max(30, minPing),
   }
   const maxEventSize = finiteOr(options.maxEventSize, 1_048_576, 1)
+  const maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY
+  const overloadRetry = finiteOr(options.overloadRetry, 10_000, 0)
   const connections = new Set<TrackedConnection>()
   const listeners = new Set<StoreListener>()
   let unsubscribe: (() => void) | undefined
@@ -226,6 +255,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
       }
       const request = parseHubRequest(req, limits)
       if (isQueryProblem(request)) return sendError(res, 400, request.code, request.message)
+      if (connections.size >= maxConnections) return sendOverload(context, res, request, overloadRetry)
       if (request.mode === 'stream') return await serveStream(context, req, res, request)
       if (request.mode === 'close') return await serveClose(context, req, res, request)
       return await servePoll(context, req, res, request)
@@ -244,22 +274,34 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     return id
   }
 
-  function close(closeOptions: { timeout?: number } = {}): Promise<void> {
+  function close(closeOptions: CloseOptions = {}): Promise<void> {
     closing ??= (async () => {
       const open = [...connections]
-      for (const connection of open) connection.drain()
-      const timeout = closeOptions.timeout ?? 10_000
-      let timer: ReturnType<typeof setTimeout> | undefined
+      const spread = finiteOr(closeOptions.spread, 0, 0)
+      const timers: ReturnType<typeof setTimeout>[] = []
+      for (const connection of open) {
+        // Held close/poll requests are answered at once; streams may be spread out so their
+        // clients do not all reconnect (elsewhere) in the same instant.
+        if (connection.mode !== 'stream' || spread === 0) connection.drain()
+        else timers.push(setTimeout(() => connection.drain(), context.random() * spread))
+      }
+      const timeout = spread + finiteOr(closeOptions.timeout, 10_000, 0)
       await Promise.race([
         Promise.all(open.map((connection) => connection.done)),
         new Promise<void>((resolve) => {
-          timer = setTimeout(() => {
-            for (const connection of connections) connection.destroy()
-            resolve()
-          }, timeout)
+          timers.push(
+            setTimeout(() => {
+              for (const connection of connections) connection.destroy()
+              resolve()
+            }, timeout),
+          )
         }),
       ])
-      clearTimeout(timer)
+      for (const timer of timers) clearTimeout(timer)
+      if (unsubscribe !== undefined) {
+        unsubscribe()
+        unsubscribe = undefined
+      }
       if (ownsStore) await store.close()
     })()
     return closing

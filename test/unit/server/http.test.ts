@@ -181,3 +181,43 @@ describe('close() drains', () => {
     await expect(store.append({ event: 'message', data: 'still open' })).resolves.toBeTypeOf('string')
   })
 })
+
+describe('overload', () => {
+  test('beyond maxConnections: streams get _backoff in a 200 event stream, polls get 503', async () => {
+    server = await startHub({ maxConnections: 1, overloadRetry: 4000 })
+    const first = await openStream(server.url)
+    await first.waitFor((events) => events.length >= 1)
+    const refused = await fetchText(server.url)
+    expect(refused.status).toBe(200)
+    expect(refused.headers['content-length']).toBe(String(Buffer.byteLength(refused.body)))
+    const { events, retries } = parseEvents(refused.body)
+    expect(events.map((event) => event.event)).toEqual(['_canary', '_backoff'])
+    expect(JSON.parse(events[1]!.data)).toEqual({ retryMs: 4000, reason: 'overload' })
+    expect(retries).toEqual([4000])
+    const poll = await fetchText(withQuery(server.url, { mode: 'poll', wait: 0 }))
+    expect(poll.status).toBe(503)
+    expect(poll.headers['retry-after']).toBe('4')
+    expect(JSON.parse(poll.body)).toMatchObject({ error: { code: 'overloaded' } })
+    first.abort()
+    await eventually(() => server!.hub.stats().connections.stream === 0)
+    const accepted = await fetchText(withQuery(server.url, { mode: 'poll', wait: 0 }))
+    expect(accepted.status).toBe(200)
+  })
+})
+
+describe('close({ spread })', () => {
+  test('spreads the streams’ drain over the window', async () => {
+    server = await startHub()
+    const streams = await Promise.all(Array.from({ length: 6 }, () => openStream(server!.url)))
+    await Promise.all(streams.map((stream) => stream.waitFor((events) => events.length >= 1)))
+    const started = Date.now()
+    const endedAt: number[] = []
+    for (const stream of streams) void stream.ended.then(() => endedAt.push(Date.now() - started))
+    await server.hub.close({ spread: 400 })
+    await Promise.all(streams.map((stream) => stream.ended))
+    for (const stream of streams) expect(stream.events.at(-1)).toMatchObject({ event: '_end', data: '{"reason":"drain"}' })
+    expect(Math.max(...endedAt)).toBeLessThan(1500)
+    // Six uniform draws over 400 ms: all within 20 ms of each other is vanishingly unlikely.
+    expect(Math.max(...endedAt) - Math.min(...endedAt)).toBeGreaterThan(20)
+  })
+})
