@@ -130,6 +130,8 @@ export interface NetworkProxyStats {
   totalRequests: number
   /** Upstream requests destroyed because the client side closed first. */
   upstreamAborts: number
+  /** Delays drawn by `cut-after`, in request order (fixed or seeded-random). */
+  cutDelaysMs: number[]
   /** Requests forwarded to each target, in the order given. */
   byTarget: number[]
   byMode: Record<NetworkMode, NetworkModeStats>

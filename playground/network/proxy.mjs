@@ -1,5 +1,6 @@
 // @ts-check
 import http from 'node:http'
+import { performance } from 'node:perf_hooks'
 import { createEventSplitter } from './event-splitter.mjs'
 import { createSeededRandom, randomIntBetween } from './prng.mjs'
 
@@ -216,23 +217,46 @@ const BEHAVIOURS = {
     const bytesPerSecond = Math.max(1, options.bytesPerSecond ?? DEFAULT_BYTES_PER_SECOND)
     const latencyMs = Math.max(0, options.latencyMs ?? DEFAULT_LATENCY_MS)
     const sliceSize = Math.max(1, Math.floor(bytesPerSecond / SLOW_SLICES_PER_SECOND))
-    // The link is a queue: each slice leaves no earlier than its arrival plus the latency, and
-    // no earlier than the previous slice's transmission time (size / rate) after it.
-    let linkFreeAt = Date.now() + latencyMs
-    /** @param {() => void} action @param {number} releaseAt */
-    const schedule = (action, releaseAt) => later(action, Math.max(0, releaseAt - Date.now()))
-    schedule(() => sendHeaders(), linkFreeAt)
+    // The link is one FIFO drained by a single timer: an item may start once it is `latencyMs`
+    // old and the previous item has left, and leaves after size / rate. One timer at a time keeps
+    // the order strict even when a loaded event loop fires timers late.
+    /** @type {Array<{ readyAt: number, size: number, send: () => void }>} */
+    const queue = []
+    let linkFreeAt = 0
+    let waiting = false
+    const pump = () => {
+      while (queue.length > 0) {
+        const head = /** @type {{ readyAt: number, size: number, send: () => void }} */ (queue[0])
+        const leavesAt = Math.max(head.readyAt, linkFreeAt) + (head.size / bytesPerSecond) * 1000
+        const now = performance.now()
+        if (leavesAt > now) {
+          if (!waiting) {
+            waiting = true
+            later(() => {
+              waiting = false
+              pump()
+            }, Math.ceil(leavesAt - now))
+          }
+          return
+        }
+        queue.shift()
+        linkFreeAt = leavesAt
+        head.send()
+      }
+    }
+    /** @param {number} size @param {() => void} send */
+    const enqueue = (size, send) => {
+      queue.push({ readyAt: performance.now() + latencyMs, size, send })
+      pump()
+    }
+    enqueue(0, () => sendHeaders())
     upstream.on('data', (/** @type {Buffer} */ chunk) => {
       for (let offset = 0; offset < chunk.length; offset += sliceSize) {
         const slice = chunk.subarray(offset, offset + sliceSize)
-        const startAt = Math.max(Date.now() + latencyMs, linkFreeAt)
-        linkFreeAt = startAt + (slice.length / bytesPerSecond) * 1000
-        schedule(() => res.write(slice), linkFreeAt)
+        enqueue(slice.length, () => res.write(slice))
       }
     })
-    upstream.on('end', () => {
-      schedule(() => res.end(), Math.max(Date.now() + latencyMs, linkFreeAt))
-    })
+    upstream.on('end', () => enqueue(0, () => res.end()))
   },
 }
 
@@ -254,6 +278,8 @@ class SimulatedProxy {
     openRequests: 0,
     totalRequests: 0,
     upstreamAborts: 0,
+    /** @type {number[]} */
+    cutDelaysMs: [],
     /** @type {number[]} */
     byTarget: [],
     /** @type {Record<NetworkMode, NetworkModeStats>} */
@@ -346,6 +372,7 @@ class SimulatedProxy {
       openRequests: stats.openRequests,
       totalRequests: stats.totalRequests,
       upstreamAborts: stats.upstreamAborts,
+      cutDelaysMs: [...stats.cutDelaysMs],
       byTarget: [...stats.byTarget],
       byMode: /** @type {Record<NetworkMode, NetworkModeStats>} */ (
         Object.fromEntries(NETWORK_MODES.map((mode) => [mode, { ...stats.byMode[mode] }]))
@@ -455,6 +482,7 @@ class SimulatedProxy {
         (options.minMs !== undefined || options.maxMs !== undefined
           ? randomIntBetween(state.random, options.minMs ?? 0, options.maxMs ?? options.minMs ?? 0)
           : DEFAULT_CUT_AFTER_MS)
+      stats.cutDelaysMs.push(delayMs)
       later(() => destroyClient(false), delayMs)
     }
 

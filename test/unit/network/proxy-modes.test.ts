@@ -187,24 +187,24 @@ describe('cut-after', () => {
   })
 
   test('draws seeded delays within minMs–maxMs, identically for the same seed', async () => {
-    const lifetimes = async (seed: number): Promise<number[]> => {
+    const run = async (seed: number): Promise<number[]> => {
       const { proxy } = await setup(endless, { mode: 'cut-after', options: { minMs: 40, maxMs: 160, seed } })
-      const result: number[] = []
       for (let index = 0; index < 4; index++) {
         const response = await timedRequest(`${proxy.url}/stream`)
         expect(response.error).toBeDefined()
-        result.push(response.failedAt! - response.startedAt)
+        const lifetime = response.failedAt! - response.startedAt
+        const drawn = proxy.stats().cutDelaysMs[index]!
+        expect(drawn).toBeGreaterThanOrEqual(40)
+        expect(drawn).toBeLessThanOrEqual(160)
+        expect(lifetime).toBeGreaterThanOrEqual(drawn - 5)
+        expect(lifetime).toBeLessThan(drawn + 400)
       }
-      return result
+      return proxy.stats().cutDelaysMs
     }
-    const first = await lifetimes(11)
-    const second = await lifetimes(11)
-    for (const lifetime of [...first, ...second]) {
-      expect(lifetime).toBeGreaterThanOrEqual(35)
-      expect(lifetime).toBeLessThan(160 + 400)
-    }
-    // Same seed ⇒ same draws; the measured lifetimes only differ by scheduling noise.
-    first.forEach((lifetime, index) => expect(Math.abs(lifetime - second[index]!)).toBeLessThan(60))
+    const first = await run(11)
+    expect(await run(11)).toEqual(first)
+    expect(new Set(first).size).toBeGreaterThan(1)
+    expect(await run(12)).not.toEqual(first)
   })
 
   test('a response that finishes first is not cut', async () => {
