@@ -15,10 +15,10 @@ export type ReadyState = 0 | 1 | 2
 
 /** Event types the client dispatches itself; every other listened type is an app event. */
 const OWN_TYPES = new Set(['open', 'error', 'transportchange', 'gap'])
-/** Frames that arrive within this many ms of each other count as one burst. */
-const BURST_MS = 50
-/** A burst whose server times span this much more than its arrival times was held back. */
+/** A live frame arriving this much later than its server time says was held back on the way. */
 const HELD_MS = 10_000
+/** Offsets between the clocks below this are loopback noise, not skew. */
+const SKEW_NOISE_MS = 1000
 /** Failed attempts in a row on a rung, without proof of delivery, before a probe decides. */
 const FAILURES_BEFORE_PROBE = 2
 
@@ -38,7 +38,11 @@ interface Attempt {
   canaryTimer: unknown
   canaryDeadline: number
   stallTimer: unknown
-  burst: { server: number; arrival: number; last: number } | undefined
+  deadlineTimer: unknown
+  /** When the request was sent, by the client's clock. */
+  sentAt: number
+  /** Server clock minus client clock, from the canary (includes the request's one-way time). */
+  offset: number | undefined
   /** Server-requested wait from `_backoff`, in ms. */
   backoff?: number
 }
@@ -103,7 +107,8 @@ export class ResilientEventSource extends EventTarget {
   #pingSeconds: number | undefined
   #canaryExpected: boolean
   #ordered = false
-  #skew: number | undefined
+  /** Server clock minus client clock, from the last canary, when it is more than noise. */
+  #skew = 0
   #refreshHeaders = false
   #authRetried = false
   #fellBack = false
@@ -404,7 +409,9 @@ export class ResilientEventSource extends EventTarget {
       canaryTimer: undefined,
       canaryDeadline: 0,
       stallTimer: undefined,
-      burst: undefined,
+      deadlineTimer: undefined,
+      sentAt: this.#env.now(),
+      offset: undefined,
     }
     this.#attempt = attempt
     if (this.#transport !== transport.name) {
@@ -416,9 +423,16 @@ export class ResilientEventSource extends EventTarget {
     }
     this.#pendingReason = undefined
     if (this.#attempt !== attempt) return
-    if (transport.mode !== 'poll' && this.#canaryExpected) {
+    if (transport.mode === 'stream' && this.#canaryExpected) {
       const timeout = this.#options.canaryTimeout === false ? 0 : (this.#options.canaryTimeout ?? DEFAULTS.canaryTimeout)
       this.#armCanary(attempt, timeout)
+    } else if (transport.mode === 'close') {
+      // A held `close` response still ends (the server's `wait`), so its canary may arrive late
+      // without anything being wrong; only a response that never ends is a failure.
+      const ms = ((this.#options.wait ?? DEFAULTS.wait) + DEFAULTS.deadlineMargin) * 1000
+      attempt.deadlineTimer = this.#env.setTimeout(() => {
+        if (this.#attempt === attempt) this.#fail(attempt, new StreamError('timeout', `no end of the batch within ${ms} ms`, { retryable: true }))
+      }, ms)
     }
     attempt.handle = transport.open(request, this.#sink(attempt), this.#env)
   }
@@ -486,6 +500,7 @@ export class ResilientEventSource extends EventTarget {
 
   #onResponse(attempt: Attempt): void {
     attempt.responded = true
+    if (attempt.transport.mode === 'close') return
     if (attempt.transport.mode === 'poll' || !this.#canaryExpected) {
       this.#prove(attempt)
       return
@@ -518,19 +533,17 @@ export class ResilientEventSource extends EventTarget {
     this.#failures = 0
     this.#rungFailures = 0
     if (!attempt.proven) this.#prove(attempt)
-    const now = this.#env.now()
     const parts = id ? splitId(id) : undefined
-    if (parts && this.#companion) {
-      const skew = this.#skew !== undefined && Math.abs(this.#skew) > 1000 ? this.#skew : 0
-      this.#stats.addLatency(Math.max(0, now - parts[0] - skew))
-      if (attempt.canaryTime !== undefined && parts[0] > attempt.canaryTime) this.#observeServerTime(attempt, parts[0])
-      if (this.#attempt !== attempt) return
-    }
+    if (parts && this.#companion) this.#stats.addLatency(Math.max(0, this.#env.now() - parts[0] + this.#skew))
     this.#stats.events += 1
     const event = new MessageEvent<string>(type, { data: message.data, lastEventId: this.#lastEventId, origin: this.#origin })
     for (const queue of this.#queues) queue.push(event)
     this.#flushWaiters()
     this.#dispatch(event)
+    // Judge the path only after delivering: the event is here, however late.
+    if (parts && this.#attempt === attempt && attempt.canaryTime !== undefined && parts[0] > attempt.canaryTime) {
+      this.#observeServerTime(attempt, parts[0])
+    }
   }
 
   #onReserved(attempt: Attempt, message: EventStreamMessage): void {
@@ -539,11 +552,14 @@ export class ResilientEventSource extends EventTarget {
       case '_canary': {
         this.#companion = true
         attempt.canaryTime = typeof data?.t === 'number' ? data.t : undefined
+        if (attempt.canaryTime !== undefined) {
+          attempt.offset = attempt.canaryTime - attempt.sentAt
+          this.#skew = Math.abs(attempt.offset) > SKEW_NOISE_MS ? attempt.offset : 0
+        }
         this.#ordered = data?.ordered === true
         if (this.#lastEventId === '' && typeof data?.cursor === 'string') this.#lastEventId = data.cursor
         this.#pingSeconds = typeof data?.ping === 'number' ? data.ping : this.#pingSeconds
         this.#prove(attempt)
-        if (attempt.canaryTime !== undefined) this.#observeServerTime(attempt, attempt.canaryTime)
         return
       }
       case '_ping':
@@ -551,6 +567,9 @@ export class ResilientEventSource extends EventTarget {
         return
       case '_end':
         attempt.ended = true
+        // A long-poll batch names the cursor even when it carried no event: adopt it so a start
+        // token is needed no longer than necessary.
+        if (this.#lastEventId === '' && message.lastEventId !== '') this.#lastEventId = message.lastEventId
         return
       case '_backoff':
         attempt.backoff = typeof data?.retryMs === 'number' ? data.retryMs : undefined
@@ -613,7 +632,9 @@ export class ResilientEventSource extends EventTarget {
         : error
     if (!attempt.proven && attempt.transport.mode !== 'poll' && this.#canaryExpected) {
       this.#rungFailures += 1
-      if (this.#rungFailures >= FAILURES_BEFORE_PROBE && stepDownIndex(this.#ladder, attempt.index) >= 0) {
+      // A `close` attempt that fails before its canary already cost up to `wait` seconds.
+      const limit = attempt.transport.mode === 'close' ? 1 : FAILURES_BEFORE_PROBE
+      if (this.#rungFailures >= limit && stepDownIndex(this.#ladder, attempt.index) >= 0) {
         this.#rungFailures = 0
         this.#probeThen(attempt, retryError)
         return
@@ -748,20 +769,16 @@ export class ResilientEventSource extends EventTarget {
     }, ms)
   }
 
-  /** Frames arriving together whose server times lie far apart were held back on the way. */
+  /**
+   * A live frame (ping, or an event published after the canary) whose arrival lags its server
+   * time by ≥ 10 s, clocks corrected by the canary, was held by an intermediary: step down.
+   * The threshold shrinks with short heartbeats (half the ping interval, at least 2 s).
+   */
   #observeServerTime(attempt: Attempt, serverTime: number): void {
-    const now = this.#env.now()
-    const offset = now - serverTime
-    this.#skew = this.#skew === undefined ? offset : Math.min(this.#skew, offset)
-    const burst = attempt.burst
-    if (!burst || now - burst.last > BURST_MS) {
-      attempt.burst = { server: serverTime, arrival: now, last: now }
-      return
-    }
-    burst.last = now
-    if (serverTime - burst.server - (now - burst.arrival) >= HELD_MS && attempt.transport.mode === 'stream') {
-      this.#stepDown(attempt.index, 'buffered')
-    }
+    if (attempt.offset === undefined || attempt.transport.mode !== 'stream') return
+    const lag = this.#env.now() - (serverTime - attempt.offset)
+    const threshold = Math.max(2000, Math.min(HELD_MS, (this.#pingSeconds ?? Infinity) * 500))
+    if (lag >= threshold) this.#stepDown(attempt.index, 'buffered')
   }
 
   // ---- network and teardown ---------------------------------------------------------------
@@ -792,6 +809,7 @@ export class ResilientEventSource extends EventTarget {
     if (!attempt?.transport) return
     this.#env.clearTimeout(attempt.canaryTimer)
     this.#env.clearTimeout(attempt.stallTimer)
+    this.#env.clearTimeout(attempt.deadlineTimer)
     attempt.handle?.close()
   }
 

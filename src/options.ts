@@ -87,5 +87,9 @@ export const DEFAULTS = {
   canaryAfterOpen: 2000,
   rememberTtl: 60 * 60_000,
   healthyAfter: 30_000,
+  /** The server's default `wait`, in s. */
+  wait: 25,
+  /** Seconds past `wait` after which a held `close` response counts as lost. */
+  deadlineMargin: 10,
   transports: ['eventsource', 'fetch', 'sse-close', 'long-poll'] as const,
 } as const

@@ -185,7 +185,7 @@ describe('listeners, close, signal, iteration', () => {
   })
 
   test('close() during backoff cancels the reconnect', async () => {
-    server = await startScriptServer((_request, reply) => reply.raw.writeHead(500).end())
+    server = await startScriptServer((_request, reply) => void reply.raw.writeHead(500).end())
     const r = record(`${server.url}/s`, { ...plain, env: { random: () => 1 } })
     await until(() => r.errors.length === 1, 'first failure')
     r.es.close()
@@ -229,7 +229,7 @@ describe('listeners, close, signal, iteration', () => {
   })
 
   test('iteration throws the StreamError of a stream that fails for good', async () => {
-    server = await startScriptServer((_request, reply) => reply.raw.writeHead(404).end())
+    server = await startScriptServer((_request, reply) => void reply.raw.writeHead(404).end())
     const es = new ResilientEventSource(`${server.url}/s`, { ...plain, remember: false })
     await expect(async () => {
       for await (const _event of es) void _event

@@ -34,7 +34,7 @@ describe('status handling (fetch transport, plain SSE server)', () => {
   })
 
   test('204 stops for good: one request, readyState CLOSED, typed error', async () => {
-    server = await startScriptServer((_request, reply) => reply.raw.writeHead(204).end())
+    server = await startScriptServer((_request, reply) => void reply.raw.writeHead(204).end())
     const r = record(`${server.url}/s`, plain)
     await until(() => r.es.readyState === 2, 'closed')
     await new Promise((resolve) => setTimeout(resolve, 300))
@@ -45,7 +45,7 @@ describe('status handling (fetch transport, plain SSE server)', () => {
 
   test('401 calls the headers function again with refresh, retries once, then fails typed', async () => {
     const calls: boolean[] = []
-    server = await startScriptServer((_request, reply) => reply.raw.writeHead(401).end())
+    server = await startScriptServer((_request, reply) => void reply.raw.writeHead(401).end())
     const r = record(`${server.url}/s`, {
       ...plain,
       headers: ({ refresh }) => {
@@ -116,7 +116,7 @@ describe('status handling (fetch transport, plain SSE server)', () => {
   })
 
   test.each([400, 404, 410])('%i fails for good with a typed error', async (status) => {
-    server = await startScriptServer((_request, reply) => reply.raw.writeHead(status).end())
+    server = await startScriptServer((_request, reply) => void reply.raw.writeHead(status).end())
     const r = record(`${server.url}/s`, plain)
     await until(() => r.es.readyState === 2, 'closed')
     await new Promise((resolve) => setTimeout(resolve, 200))
