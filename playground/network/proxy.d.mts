@@ -95,10 +95,15 @@ export interface NetworkProxyInit {
   /** Options of the initial mode. */
   options?: NetworkModeOptions
   /**
-   * Loopback address to listen on (the port is always chosen by the OS).
+   * Loopback address to listen on.
    * @defaultValue `'127.0.0.1'`
    */
   host?: string
+  /**
+   * Port to listen on; tests keep the default and let the OS choose, the playground may fix one.
+   * @defaultValue `0`
+   */
+  port?: number
 }
 
 /** Arguments of {@link createRoundRobinProxy} besides the targets. */

@@ -289,18 +289,21 @@ class SimulatedProxy {
   }
   #port = 0
   #host
+  #requestedPort
 
   /**
    * @param {readonly URL[]} targets
    * @param {NetworkMode} mode
    * @param {NetworkModeOptions} options
    * @param {string} host
+   * @param {number} port
    */
-  constructor(targets, mode, options, host) {
+  constructor(targets, mode, options, host, port) {
     this.#targets = targets
     this.#stats.byTarget = targets.map(() => 0)
     this.#state = SimulatedProxy.#activate(mode, options)
     this.#host = host
+    this.#requestedPort = port
     this.#server = http.createServer((req, res) => this.#handle(req, res))
     this.#server.on('connection', (socket) => this.#track(socket))
   }
@@ -325,7 +328,7 @@ class SimulatedProxy {
   listen() {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject)
-      this.#server.listen(0, this.#host, () => {
+      this.#server.listen(this.#requestedPort, this.#host, () => {
         this.#server.off('error', reject)
         const address = this.#server.address()
         this.#port = typeof address === 'object' && address ? address.port : 0
@@ -583,6 +586,7 @@ export async function createNetworkProxy(init) {
     init.mode ?? 'direct',
     init.options ?? {},
     init.host ?? '127.0.0.1',
+    init.port ?? 0,
   )
   await proxy.listen()
   return proxy
@@ -605,6 +609,7 @@ export async function createRoundRobinProxy(targets, init = {}) {
     init.mode ?? 'direct',
     init.options ?? {},
     init.host ?? '127.0.0.1',
+    init.port ?? 0,
   )
   await proxy.listen()
   return proxy
