@@ -42,10 +42,18 @@ export async function resolveCursor(ctx: HubContext, request: HubRequest, limit:
     const page = await store.readAfter(ZERO_ID, limit)
     return { from: page.from, gap: undefined, head, oldest, page }
   }
-  const gap = (reason: GapData['reason']): GapData => ({ requested: requested.slice(0, 256), oldest, head, reason })
-  if (!isEventId(requested)) return { from: head, gap: gap('unknown'), head, oldest, page: undefined }
-  if (compareEventIds(requested, head) > 0) return { from: head, gap: gap('future'), head, oldest, page: undefined }
+  const gap = (reason: GapData['reason'], cursor: string): GapData => ({
+    requested: requested.slice(0, 256),
+    oldest,
+    head,
+    reason,
+    cursor,
+  })
+  if (!isEventId(requested)) return { from: head, gap: gap('unknown', head), head, oldest, page: undefined }
+  if (compareEventIds(requested, head) > 0) {
+    return { from: head, gap: gap('future', head), head, oldest, page: undefined }
+  }
   const page = await store.readAfter(requested, limit)
-  if (page.expired) return { from: page.from, gap: gap('expired'), head, oldest, page }
+  if (page.expired) return { from: page.from, gap: gap('expired', page.from), head, oldest, page }
   return { from: requested, gap: undefined, head, oldest, page }
 }

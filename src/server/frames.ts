@@ -41,6 +41,8 @@ export interface GapData {
   readonly oldest: string | null
   readonly head: string
   readonly reason: GapReason
+  /** The cursor delivery continues from (also the `_gap` event's `id:`). */
+  readonly cursor: string
 }
 
 /** `_backoff` data: the server is overloaded; wait `retryMs` (plus jitter) before reconnecting. */

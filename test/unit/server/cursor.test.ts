@@ -78,7 +78,7 @@ describe('gaps', () => {
     const ids: string[] = []
     for (let index = 0; index < 6; index += 1) ids.push(await server.hub.publish({ data: `e${index}` }))
     const response = await poll(server.url, { lastEventId: ids[0]! })
-    expect(response.gap).toEqual({ requested: ids[0], oldest: ids[3], head: ids[5], reason: 'expired' })
+    expect(response.gap).toEqual({ requested: ids[0], oldest: ids[3], head: ids[5], reason: 'expired', cursor: ids[2] })
     expect(response.events.map((event) => event.data)).toEqual(['e3', 'e4', 'e5'])
 
     const stream = await openStream(withQuery(server.url, { lastEventId: ids[1]! }))
@@ -86,7 +86,7 @@ describe('gaps', () => {
     const gap = stream.events[1]!
     expect(gap.event).toBe('_gap')
     expect(gap.id).toBe(ids[2])
-    expect(JSON.parse(gap.data)).toEqual({ requested: ids[1], oldest: ids[3], head: ids[5], reason: 'expired' })
+    expect(JSON.parse(gap.data)).toEqual({ requested: ids[1], oldest: ids[3], head: ids[5], reason: 'expired', cursor: ids[2] })
     expect(appEvents(stream.events).map((event) => event.data)).toEqual(['e3', 'e4', 'e5'])
     stream.abort()
   })
@@ -111,7 +111,7 @@ describe('gaps', () => {
     server = await startHub()
     const head = await server.hub.publish({ data: 'a' })
     const response = await poll(server.url, { lastEventId: '99999999999999-0' })
-    expect(response.gap).toEqual({ requested: '99999999999999-0', oldest: head, head, reason: 'future' })
+    expect(response.gap).toEqual({ requested: '99999999999999-0', oldest: head, head, reason: 'future', cursor: head })
     expect(response.events).toEqual([])
     expect(response.lastEventId).toBe(head)
 
@@ -132,7 +132,7 @@ describe('gaps', () => {
     server = await startHub()
     const head = await server.hub.publish({ data: 'a' })
     const response = await poll(server.url, { lastEventId: cursor })
-    expect(response.gap).toMatchObject({ reason: 'unknown', head, requested: cursor.slice(0, 256) })
+    expect(response.gap).toMatchObject({ reason: 'unknown', head, requested: cursor.slice(0, 256), cursor: head })
     expect(response.lastEventId).toBe(head)
 
     // Node's client refuses non-Latin-1 header values; send those in the query instead.
