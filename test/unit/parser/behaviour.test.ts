@@ -30,10 +30,12 @@ describe('maxEventSize', () => {
     ['id pushes it over', 'data: 01234\nid: abcdef\n\n', [], 1],
     ['dropped event is skipped, next one kept', 'data: 0123456789AB\ndata: more\nid: 5\n\ndata: ok\n\n', [message('ok')], 1],
     ['dropped block id is not remembered', 'id: 1\ndata: a\n\nid: 2\ndata: 0123456789AB\n\ndata: b\n\n', [message('a', { id: '1', lastEventId: '1' }), message('b', { lastEventId: '1' })], 1],
-    ['a long comment is discarded silently', `:${'c'.repeat(40)}\ndata: ok\n\n`, [message('ok')], 0],
-    ['a long unknown field is discarded silently', `${'z'.repeat(40)}: v\ndata: ok\n\n`, [message('ok')], 0],
-    ['a long line without colon is discarded silently', `${'z'.repeat(40)}\ndata: ok\n\n`, [message('ok')], 0],
-    ['a long retry is discarded', `retry: ${'1'.repeat(40)}\ndata: ok\n\n`, [message('ok')], 0],
+    ['a line over the limit drops its block: comment', `data: a\n:${'c'.repeat(40)}\n\ndata: ok\n\n`, [message('ok')], 1],
+    ['a line over the limit drops its block: unknown field', `${'z'.repeat(40)}: v\ndata: a\n\ndata: ok\n\n`, [message('ok')], 1],
+    ['a line over the limit drops its block: no colon', `${'z'.repeat(40)}\n\ndata: ok\n\n`, [message('ok')], 1],
+    ['a line over the limit drops its block: retry', `retry: ${'1'.repeat(40)}\ndata: a\n\ndata: ok\n\n`, [message('ok')], 1],
+    ['a line at the limit (17 = 10 + "event: ") is not refused by length', `:${'c'.repeat(16)}\ndata: ok\n\n`, [message('ok')], 0],
+    ['blank lines in a dropped block end it once', 'data: 0123456789AB\n\n\n\ndata: ok\n\n', [message('ok')], 1],
   ] as const)('%s', (_name, text, events, errors) => {
     for (const chunks of cuts(text)) {
       const log = runParser(chunks, { maxEventSize: 10 })
@@ -77,7 +79,7 @@ describe('maxEventSize', () => {
     expect(events).toEqual(['next'])
   })
 
-  test('a huge comment is discarded as it arrives, never delivered, without an error', () => {
+  test('a huge comment line drops its block as it arrives, never delivered, and parsing resumes', () => {
     const comments: string[] = []
     const events: string[] = []
     const errors: string[] = []
@@ -90,10 +92,11 @@ describe('maxEventSize', () => {
     parser.feed('data: kept\n:')
     for (let index = 0; index < 100; index++) parser.feed('c'.repeat(64))
     parser.feed('\r')
-    parser.feed('\n:small\n\n')
+    expect(errors).toEqual(['too-large'])
+    parser.feed('\n\n:small\ndata: next\n\n')
     expect(comments).toEqual(['small'])
-    expect(events).toEqual(['kept'])
-    expect(errors).toEqual([])
+    expect(events).toEqual(['next'])
+    expect(errors).toEqual(['too-large'])
   })
 })
 
