@@ -70,6 +70,7 @@ const native = {
   opens: 0,
   gaveUp: false,
   lastAt: 0,
+  openAt: 0,
   error: '',
   /** @type {LogEntry[]} */
   log: [],
@@ -98,7 +99,7 @@ function formatLatency(ms) {
 function formatAge(at) {
   if (at === 0) return '—'
   const seconds = (Date.now() - at) / 1000
-  if (seconds < 1) return 'just now'
+  if (seconds < 1) return 'now'
   if (seconds < 60) return `${seconds.toFixed(0)} s ago`
   return `${Math.floor(seconds / 60)} min ${Math.floor(seconds % 60)} s ago`
 }
@@ -128,10 +129,13 @@ function parseEvent(data) {
   return undefined
 }
 
-/** A stream is stalled when the server published since its last event and that was a while ago. */
-function isStalled(/** @type {SeqTracker} */ tracker, /** @type {number} */ lastAt) {
+/**
+ * A stream is stalled when the server published since its last event (or since it opened, when
+ * none came yet) and that was a while ago.
+ */
+function isStalled(/** @type {SeqTracker} */ tracker, /** @type {number} */ since) {
   const patience = Math.max(3000, 3000 / server.rate)
-  return server.seq > tracker.max && lastAt !== 0 && Date.now() - lastAt > patience
+  return server.seq > tracker.max && since !== 0 && Date.now() - since > patience
 }
 
 // ---- the SDK -----------------------------------------------------------------------------------
@@ -200,6 +204,7 @@ function startNative(why) {
   es.onopen = () => {
     if (native.es !== es) return
     native.opens += 1
+    native.openAt = Date.now()
     addLog(native, '<b>open</b>', 'change')
   }
   es.onmessage = (event) => {
@@ -509,7 +514,7 @@ function render() {
   $('native-state').dataset.state = nativeState
   let status = 'connecting'
   if (native.gaveUp) status = 'gave up'
-  else if (nes?.readyState === EventSource.OPEN) status = isStalled(native.tracker, native.lastAt) ? 'stalled' : 'streaming'
+  else if (nes?.readyState === EventSource.OPEN) status = isStalled(native.tracker, native.lastAt || native.openAt) ? 'stalled' : 'streaming'
   else if (nes?.readyState === EventSource.CONNECTING && native.opens > 0) status = 'reconnecting'
   setText('native-status', status)
   $('native-status').dataset.status = status

@@ -56,8 +56,8 @@ export const NETWORK_PRESETS = {
 /** What each rung of the SDK's ladder is. */
 export const TRANSPORT_NOTES = {
   eventsource: 'native EventSource underneath · streaming',
-  fetch: 'fetch() + ReadableStream · streaming',
-  'sse-close': 'a short event stream per batch · passes buffering proxies',
+  fetch: 'fetch() reading a ReadableStream · streaming',
+  'sse-close': 'one short event stream per batch · gets through buffering proxies',
   'long-poll': 'JSON long-poll · works wherever plain requests do',
 }
 
