@@ -74,9 +74,17 @@ function dataLines(data: string): string {
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  */
 export function formatEventFrame(event: StoredEvent): string {
-  const name = event.event === 'message' ? '' : `event: ${event.event}\n`
-  return `id: ${event.id}\n${name}${dataLines(event.data)}\n`
+  // Live events reach every open stream as the same object: serialise once, not once per client.
+  let frame = frameCache.get(event)
+  if (frame === undefined) {
+    const name = event.event === 'message' ? '' : `event: ${event.event}\n`
+    frame = `id: ${event.id}\n${name}${dataLines(event.data)}\n`
+    frameCache.set(event, frame)
+  }
+  return frame
 }
+
+const frameCache = new WeakMap<StoredEvent, string>()
 
 /**
  * Serialises a reserved event with JSON data, and an `id:` only for `_gap`.

@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'vitest'
 import { compareEventIds, createMemoryStore, isEventId, parseEventId, type StoredEvent } from '../../../src/server'
+import { describeEventStoreContract } from './store-contract'
+
+describeEventStoreContract('createMemoryStore', () => createMemoryStore())
 
 function clock(start = 1_000_000) {
   let time = start
