@@ -7,7 +7,7 @@ import { type TestServer, startHub } from './helpers'
 function parse(text: string) {
   const events: { event: string | undefined; id: string | undefined; data: string }[] = []
   const retries: number[] = []
-  createParser({ onEvent: (event) => events.push(event), onRetry: (ms) => retries.push(ms) }).feed(text)
+  createParser({ onEvent: (event) => events.push({ event: event.event, id: event.id, data: event.data }), onRetry: (ms) => retries.push(ms) }).feed(text)
   return { events, retries }
 }
 
