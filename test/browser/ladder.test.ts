@@ -1,0 +1,212 @@
+import type { Browser, BrowserContext } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { launchChromium, newProfile } from '../support/chromium'
+import { assertBuilt } from './support/ladder-app.mjs'
+import {
+  describeChanges,
+  openLadderPage,
+  readLog,
+  sequence,
+  startBrowserLadderRig,
+  startStream,
+  stopStream,
+  waitForLog,
+  type BrowserLadderRig,
+  type PageLog,
+} from './support/ladder-browser'
+
+// The ladder in real Chromium: native EventSource is the top rung here. Page and events share
+// one origin, the simulated proxy's, which forwards everything to a server running the companion
+// hub (and serving the page and dist/). The proxy starts `direct` so the page loads; each test
+// then switches it to the behaviour under test before the stream starts.
+
+let browser: Browser
+let rig: BrowserLadderRig | undefined
+const profiles: BrowserContext[] = []
+
+beforeAll(async () => {
+  assertBuilt()
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  await browser?.close()
+})
+
+afterEach(async () => {
+  for (const profile of profiles.splice(0)) await profile.close()
+  await rig?.close()
+  rig = undefined
+})
+
+async function profile(): Promise<BrowserContext> {
+  const context = await newProfile(browser)
+  profiles.push(context)
+  return context
+}
+
+/** Options every test uses unless it says otherwise: no remembered verdicts, no jitter surprises. */
+const BASE = { remember: false }
+
+function data(log: PageLog): string[] {
+  return log.messages.map((m) => m.data)
+}
+
+/** Gives stray duplicates a moment to show up before asserting exactly-once. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 150))
+}
+
+describe('the ladder in Chromium behind simulated intermediaries', () => {
+  test('direct: stays on native EventSource; named events and message both delivered once, in order', async () => {
+    rig = await startBrowserLadderRig()
+    const page = await openLadderPage(await profile(), rig.pageUrl)
+    await startStream(page, '/events', BASE, ['tick'])
+    await waitForLog(page, (log) => log.opens === 1, 'open')
+    await rig.publish(40, 5, (n) => (n % 3 === 0 ? 'tick' : undefined))
+    const log = await waitForLog(page, (l) => l.messages.length >= 40, '40 events')
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(40))
+    expect(final.messages.map((m) => m.type)).toEqual(sequence(40).map((n) => (Number(n) % 3 === 0 ? 'tick' : 'message')))
+    expect(log.messages.every((m) => m.id !== '')).toBe(true)
+    expect(describeChanges(final)).toEqual(['null>eventsource:initial'])
+    expect(final.transport).toBe('eventsource')
+    expect(final.errors).toEqual([])
+  })
+
+  test('direct then cut-after: resumes with Last-Event-ID on eventsource, nothing lost or repeated', async () => {
+    rig = await startBrowserLadderRig()
+    const page = await openLadderPage(await profile(), rig.pageUrl)
+    await startStream(page, '/events', BASE)
+    await waitForLog(page, (log) => log.opens === 1, 'open')
+    await rig.publish(10, 5)
+    await waitForLog(page, (l) => l.messages.length >= 10, '10 events')
+    // Every request from now on is cut 400 ms after it arrives, the open stream included once it reconnects.
+    rig.app.proxy.setMode('cut-after', { afterMs: 400 })
+    rig.app.proxy.disconnectAll()
+    await rig.publish(40, 25)
+    const log = await waitForLog(page, (l) => l.messages.length >= 50, '50 events', 20_000)
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(50))
+    expect(rig.app.proxy.stats().byMode['cut-after'].proxyDestroys).toBeGreaterThan(0)
+    expect(log.reconnects).toBeGreaterThan(0)
+    expect(final.transport).toBe('eventsource')
+    expect(describeChanges(final)).toEqual(['null>eventsource:initial'])
+  })
+
+  test('headers option: native EventSource cannot send them → fetch (unsupported)', async () => {
+    rig = await startBrowserLadderRig()
+    const page = await openLadderPage(await profile(), rig.pageUrl)
+    await startStream(page, '/events', { ...BASE, headers: { 'x-token': 'abc' } })
+    await waitForLog(page, (log) => log.opens === 1, 'open')
+    await rig.publish(20, 5)
+    await waitForLog(page, (l) => l.messages.length >= 20, '20 events')
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(20))
+    expect(describeChanges(final)).toEqual(['null>fetch:unsupported'])
+    expect(final.transport).toBe('fetch')
+  })
+
+  test('hold-until-close, default options: eventsource → sse-close (buffered); early events not lost', async () => {
+    rig = await startBrowserLadderRig()
+    const page = await openLadderPage(await profile(), rig.pageUrl)
+    rig.app.proxy.setMode('hold-until-close')
+    await startStream(page, '/events', BASE)
+    // Events published while the client is still stuck on the held native stream.
+    await rig.firstRequest()
+    await rig.publish(5, 50)
+    await waitForLog(page, (l) => l.transport === 'sse-close', 'step down to sse-close', 15_000)
+    await rig.publish(20, 20)
+    await waitForLog(page, (l) => l.messages.length >= 25, '25 events', 15_000)
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(25))
+    expect(describeChanges(final)).toEqual(['null>eventsource:initial', 'eventsource>sse-close:buffered'])
+    // Default canaryTimeout: headers came at once, so the verdict falls 2 s after them (bounded generously).
+    const stepDown = final.changes[1]!.at - final.startedAt
+    expect(stepDown).toBeGreaterThanOrEqual(1500)
+    expect(stepDown).toBeLessThan(8000)
+  })
+
+  test('hold-until-bytes 4096: eventsource → sse-close (buffered), every event once', async () => {
+    rig = await startBrowserLadderRig()
+    const page = await openLadderPage(await profile(), rig.pageUrl)
+    rig.app.proxy.setMode('hold-until-bytes', { bytes: 4096 })
+    await startStream(page, '/events', { ...BASE, canaryTimeout: 1500 })
+    await rig.firstRequest()
+    await rig.publish(5, 50)
+    await waitForLog(page, (l) => l.transport === 'sse-close', 'step down to sse-close', 15_000)
+    await rig.publish(20, 20)
+    await waitForLog(page, (l) => l.messages.length >= 25, '25 events', 15_000)
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(25))
+    expect(describeChanges(final)).toEqual(['null>eventsource:initial', 'eventsource>sse-close:buffered'])
+  })
+
+  test('reset-event-stream: both event-stream rungs fail while a poll answers → long-poll', async () => {
+    rig = await startBrowserLadderRig()
+    const page = await openLadderPage(await profile(), rig.pageUrl)
+    rig.app.proxy.setMode('reset-event-stream')
+    await startStream(page, '/events', { ...BASE, canaryTimeout: 1500 })
+    await rig.firstRequest()
+    await rig.publish(3, 20)
+    await waitForLog(page, (l) => l.transport === 'long-poll', 'long-poll', 20_000)
+    await rig.publish(17, 10)
+    await waitForLog(page, (l) => l.messages.length >= 20, '20 events', 15_000)
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(20))
+    expect(describeChanges(final)).toEqual([
+      'null>eventsource:initial',
+      'eventsource>sse-close:buffered',
+      'sse-close>long-poll:buffered',
+    ])
+  })
+
+  test('a remembered verdict: a reload starts on sse-close; a fresh profile starts at the top again', async () => {
+    rig = await startBrowserLadderRig()
+    const first = await profile()
+    const page = await openLadderPage(first, rig.pageUrl)
+    rig.app.proxy.setMode('hold-until-close')
+    await startStream(page, '/events', { canaryTimeout: 1500 })
+    await waitForLog(page, (l) => l.transport === 'sse-close', 'step down to sse-close', 15_000)
+    await rig.publish(1, 0)
+    await waitForLog(page, (l) => l.messages.length === 1, 'first event on sse-close', 15_000)
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }))
+    expect(stored).toContain('sse-close')
+
+    await page.reload()
+    await page.waitForFunction(() => (window as unknown as { __sdkReady?: boolean }).__sdkReady === true)
+    await startStream(page, '/events', { canaryTimeout: 1500 })
+    const reloaded = await waitForLog(page, (l) => l.changes.length >= 1, 'a transport after reload')
+    expect(describeChanges(reloaded)).toEqual(['null>sse-close:remembered'])
+    await stopStream(page)
+
+    const fresh = await openLadderPage(await profile(), rig.pageUrl)
+    await startStream(fresh, '/events', { canaryTimeout: 1500 })
+    const log = await waitForLog(fresh, (l) => l.changes.length >= 1, 'a transport in a fresh profile')
+    expect(log.changes[0]).toMatchObject({ previous: null, transport: 'eventsource', reason: 'initial' })
+  })
+
+  test('chaos: cut-after 200–800 ms (seeded), 150 events at 50/s: exactly once, in order, on eventsource', async () => {
+    rig = await startBrowserLadderRig()
+    const page = await openLadderPage(await profile(), rig.pageUrl)
+    rig.app.proxy.setMode('cut-after', { minMs: 200, maxMs: 800, seed: 11 })
+    await startStream(page, '/events', BASE)
+    await rig.firstRequest()
+    await rig.publish(150, 20)
+    await waitForLog(page, (l) => l.messages.length >= 150, '150 events', 30_000)
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(150))
+    expect(final.transport).toBe('eventsource')
+    // 3 s of publishing, cuts every 200–800 ms plus the backoff before each reconnect (≤ 1 s at first).
+    expect(final.reconnects).toBeGreaterThanOrEqual(2)
+    expect(describeChanges(final)).toEqual(['null>eventsource:initial'])
+    expect(rig.app.proxy.stats().byMode['cut-after'].proxyDestroys).toBeGreaterThanOrEqual(2)
+  })
+})
