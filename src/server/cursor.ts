@@ -33,7 +33,10 @@ export async function resolveCursor(ctx: HubContext, request: HubRequest, limit:
   let requested = request.cursor
   // The token is resolved before the head is read, so the token's cursor is never after it.
   if (requested === undefined && request.startToken !== undefined) {
-    requested = await ctx.startTokens.resolve(request.startToken, () => store.head())
+    requested =
+      store.claimStartToken === undefined
+        ? await ctx.startTokens.resolve(request.startToken, () => store.head())
+        : await store.claimStartToken(request.startToken, ctx.startTokens.ttl)
   }
   const head = await store.head()
   const oldest = await store.oldest()

@@ -43,6 +43,11 @@ export class StartTokens {
     return cursor
   }
 
+  /** How long a token is remembered, in ms. */
+  get ttl(): number {
+    return this.#options.ttl
+  }
+
   /** Number of tokens remembered. */
   get size(): number {
     return this.#entries.size

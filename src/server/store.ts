@@ -75,4 +75,13 @@ export interface EventStore {
   subscribe(listener: StoreListener): () => void
   /** Releases resources; later appends reject with `closed`. */
   close(): Promise<void>
+  /**
+   * Optional: records `token → head` unless the token is already known (Redis: `SET NX PX`) and
+   * returns the recorded cursor. Shared stores implement it so a client's start token works on
+   * every node; without it the hub remembers tokens in process memory.
+   * @param token - a validated start token
+   * @param ttl - how long to remember a new token, in ms
+   * @returns the cursor the token stands for (never after the head)
+   */
+  claimStartToken?(token: string, ttl: number): Promise<string>
 }

@@ -158,3 +158,37 @@ describe('gaps', () => {
     stream.abort()
   })
 })
+
+describe('start tokens in a shared store', () => {
+  test('a store with claimStartToken is asked instead of the in-process map', async () => {
+    const { createMemoryStore } = await import('../../../src/server')
+    const inner = createMemoryStore()
+    const claims: [string, number][] = []
+    const recorded = new Map<string, string>()
+    server = await startHub({
+      startTokens: { ttl: 1234 },
+      store: {
+        append: (input) => inner.append(input),
+        readAfter: (cursor, limit) => inner.readAfter(cursor, limit),
+        oldest: () => inner.oldest(),
+        head: () => inner.head(),
+        subscribe: (listener) => inner.subscribe(listener),
+        close: () => inner.close(),
+        async claimStartToken(token, ttl) {
+          claims.push([token, ttl])
+          if (!recorded.has(token)) recorded.set(token, await inner.head())
+          return recorded.get(token)!
+        },
+      },
+    })
+    await poll(server.url, { start: TOKEN })
+    const id = await server.hub.publish({ data: 'a' })
+    const response = await poll(server.url, { start: TOKEN })
+    expect(response.events.map((event) => event.id)).toEqual([id])
+    expect(claims).toEqual([
+      [TOKEN, 1234],
+      [TOKEN, 1234],
+    ])
+    expect(server.hub.stats().startTokens).toBe(0)
+  })
+})
