@@ -82,13 +82,22 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
     }
     if (isSkipping) return
     if (end - start > lineLimit) return drop()
-    // The field name ends at the line's first colon, or at its end. Search within the line only:
-    // indexOf() would run on through the chunk when the line has no colon.
-    let colon = start
-    if (text.startsWith('data:', start)) colon += 4
-    else while (colon < end && text.charCodeAt(colon) !== 58) colon++
-    if (colon === start) return onComment?.(text.slice(start + 1, end))
-    const field = colon - start === 4 && text.startsWith('data:', start) ? 'data' : text.slice(start, colon)
+    // The usual fields are matched in place, without slicing their names. Otherwise the name ends
+    // at the line's first colon, or at its end: search within the line only, as indexOf() would
+    // run on through the whole chunk when the line has no colon.
+    let field = text.startsWith('data:', start)
+      ? 'data'
+      : text.startsWith('id:', start)
+        ? 'id'
+        : text.startsWith('event:', start)
+          ? 'event'
+          : ''
+    let colon = start + field.length
+    if (!field) {
+      while (colon < end && text.charCodeAt(colon) !== 58) colon++
+      if (colon === start) return onComment?.(text.slice(start + 1, end))
+      field = text.slice(start, colon)
+    }
     // Without a colon, slice() starts past `end` and gives '': the empty value.
     const value = text.slice(text.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1, end)
     if (field === 'data') data = data === undefined ? value : data + '\n' + value
