@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { afterEach, describe, expect, test } from 'vitest'
 import { type TestServer, appEvents, eventually, openStream, startHub, withQuery } from './helpers'
 
@@ -168,5 +169,42 @@ describe('mode=stream under load', () => {
     const next = await hub.publish({ data: 'after' })
     await stream.waitFor((events) => events.at(-1)?.id === next)
     stream.abort()
+  })
+})
+
+describe('mode=stream heartbeats and stalls', () => {
+  test('no _ping while events keep the stream busy', async () => {
+    server = await startHub({ minPing: 0.05 })
+    const stream = await openStream(withQuery(server.url, { ping: 0.2 }))
+    await stream.waitFor((events) => events.length >= 1)
+    for (let index = 0; index < 12; index += 1) {
+      await server.hub.publish({ data: String(index) })
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(stream.events.filter((event) => event.event === '_ping')).toEqual([])
+    await stream.waitFor((events) => events.some((event) => event.event === '_ping'), 2000)
+    stream.abort()
+  })
+
+  test('a stream whose socket accepts nothing for stallTimeout is dropped', async () => {
+    server = await startHub({ minPing: 0.05, ping: 0.05, stallTimeout: 300, maxBuffered: 1e9 })
+    const hub = server.hub
+    const { port } = new URL(server.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    socket.on('error', () => {})
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    socket.pause()
+    socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+    await eventually(() => hub.stats().connections.stream === 1)
+    // Fill the kernel's and Node's buffers once, then stay quiet.
+    const chunk = 'z'.repeat(64 * 1024)
+    for (let index = 0; index < 300; index += 1) {
+      await hub.publish({ data: chunk })
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const stoppedAt = Date.now()
+    await eventually(() => hub.stats().connections.stream === 0, 5000)
+    expect(Date.now() - stoppedAt).toBeLessThan(3000)
+    socket.destroy()
   })
 })
