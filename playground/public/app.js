@@ -51,6 +51,8 @@ const server = { seq: 0, rate: 5, mode: 'direct', reachable: false, openRequests
 const sdk = {
   /** @type {ResilientEventSource | null} */
   es: null,
+  /** The server's seq when the page first connected (for "published since"). */
+  startSeq: -1,
   base: { events: 0, duplicates: 0, gaps: 0, reconnects: 0, transportChanges: 0 },
   tracker: new SeqTracker(),
   lastAt: 0,
@@ -63,6 +65,8 @@ const sdk = {
 const native = {
   /** @type {EventSource | null} */
   es: null,
+  startSeq: -1,
+  stopped: false,
   tracker: new SeqTracker(),
   latency: new SampleWindow(1024),
   events: 0,
@@ -164,6 +168,7 @@ function startSdk(why) {
   }
   const es = new ResilientEventSource(STREAM_URL, /** @type {any} */ (options))
   sdk.es = es
+  if (sdk.startSeq < 0) sdk.startSeq = server.seq
   if (why) addLog(sdk, `restarted: ${escapeHtml(why)}`, 'note')
 
   es.addEventListener('message', (event) => {
@@ -188,7 +193,7 @@ function startSdk(why) {
   es.addEventListener('error', (event) => {
     if (sdk.es !== es) return
     const error = event.error
-    sdk.error = `${clock(Date.now())} ${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message}`
+    sdk.error = `last error ${clock(Date.now())} · ${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message}`
   })
 }
 
@@ -200,6 +205,8 @@ function startNative(why) {
   const es = new EventSource(STREAM_URL)
   native.es = es
   native.gaveUp = false
+  native.stopped = false
+  if (native.tracker.first === null) native.startSeq = server.seq
   if (why) addLog(native, escapeHtml(why), 'note')
   es.onopen = () => {
     if (native.es !== es) return
@@ -223,10 +230,10 @@ function startNative(why) {
     native.errors += 1
     if (es.readyState === EventSource.CLOSED) {
       native.gaveUp = true
-      native.error = `${clock(Date.now())} gave up: an HTTP error status or wrong content type ends native EventSource for good`
+      native.error = `last error ${clock(Date.now())} · gave up: an error status or wrong content type ends it for good`
       addLog(native, '<b>closed</b> <span class="reason">gave up</span>', 'bad')
     } else {
-      native.error = `${clock(Date.now())} connection lost; the browser reconnects with Last-Event-ID`
+      native.error = `last error ${clock(Date.now())} · connection lost; the browser reconnects with Last-Event-ID`
       addLog(native, 'error <span class="reason">reconnecting</span>')
     }
   }
@@ -259,13 +266,21 @@ function applyState(state) {
   }
   server.seq = state.seq
   server.rate = state.rate
-  server.reachable = true
   server.openRequests = state.proxy?.openRequests ?? 0
   server.streams = state.hub?.connections?.stream ?? 0
   chart.setRate(state.rate)
+  const wasReachable = server.reachable
+  server.reachable = true
   if (server.mode !== state.mode) {
+    if (wasReachable && !switching) {
+      // Switched from another tab (or by a script through the API).
+      const label = escapeHtml(NETWORK_PRESETS[state.mode]?.label ?? state.mode)
+      addLog(sdk, `network: ${label} (elsewhere)`, 'network')
+      addLog(native, `network: ${label} (elsewhere)`, 'network')
+      chart.mark(NETWORK_PRESETS[state.mode]?.label ?? state.mode)
+    }
     server.mode = state.mode
-    if (document.activeElement !== modeSelect) modeSelect.value = state.mode
+    modeSelect.value = state.mode
     explainMode(state.mode)
   }
   if (!rateDragging && document.activeElement !== rateInput) setRateInput(state.rate)
@@ -293,10 +308,14 @@ function explainMode(mode) {
 }
 explainMode(modeSelect.value)
 
+/** A switch of ours is in flight: the state it returns is no news from elsewhere. */
+let switching = false
+
 modeSelect.addEventListener('change', async () => {
   const mode = modeSelect.value
   const preset = NETWORK_PRESETS[mode]
   explainMode(mode)
+  switching = true
   try {
     applyState(await api('/api/network', { mode, options: preset?.options ?? {} }))
     const label = escapeHtml(preset?.label ?? mode)
@@ -307,6 +326,8 @@ modeSelect.addEventListener('change', async () => {
     modeSelect.value = server.mode
     explainMode(server.mode)
     $('mode-explain').textContent = `Could not switch: ${error instanceof Error ? error.message : error}`
+  } finally {
+    switching = false
   }
 })
 
@@ -437,6 +458,13 @@ $('native-restart').addEventListener('click', () => {
   startNative('new EventSource(): starts live, without a cursor')
 })
 
+$('native-stop').addEventListener('click', () => {
+  if (!native.es || native.stopped) return
+  native.es.close()
+  native.stopped = true
+  addLog(native, 'closed by hand <span class="reason">frees a connection</span>', 'note')
+})
+
 // ---- rendering (at most every RENDER_MS, fixed-size slots) -------------------------------------
 
 /**
@@ -451,12 +479,14 @@ function setText(id, text) {
 /**
  * @param {string} id
  * @param {SeqTracker} tracker
+ * @param {number} startSeq - the server's seq when the client started
  */
-function renderLoss(id, tracker) {
+function renderLoss(id, tracker, startSeq) {
   const element = $(id)
   if (tracker.first === null) {
+    const published = startSeq >= 0 ? Math.max(0, server.seq - startSeq) : 0
     element.dataset.state = 'waiting'
-    element.innerHTML = '<strong>waiting for events</strong><span></span>'
+    element.innerHTML = `<strong>waiting for events</strong><span>${published > 0 ? `${published} published since it connected` : ''}</span>`
     return
   }
   const ok = tracker.lost === 0 && tracker.duplicates === 0
@@ -491,7 +521,13 @@ function render() {
     setText('sdk-transport', transport ?? '—')
     $('sdk-transport').dataset.transport = transport ?? ''
     const stalled = isStalled(sdk.tracker, sdk.lastAt)
-    setText('sdk-transport-note', transport ? (stalled ? 'waiting for events…' : TRANSPORT_NOTES[transport] ?? '') : 'choosing a transport…')
+    let note = transport ? (stalled ? 'waiting for events…' : TRANSPORT_NOTES[transport] ?? '') : 'choosing a transport…'
+    const top = sdkOptions().transports[0]
+    if (transport && transport !== top && server.mode === 'direct' && settings.remember !== 'off') {
+      // The verdict outlives the bad network on purpose; say how to see the climb back.
+      note = `${note}\nremembered verdict · reset it to climb back now`
+    }
+    setText('sdk-transport-note', note)
     const state = READY[es.readyState] ?? 'connecting'
     setText('sdk-state', state)
     $('sdk-state').dataset.state = state
@@ -504,16 +540,17 @@ function render() {
     const latency = stats.latency
     setText('sdk-latency', `latency p50 ${formatLatency(latency?.p50)} · p95 ${formatLatency(latency?.p95)} · p99 ${formatLatency(latency?.p99)}`)
   }
-  renderLoss('sdk-lost', sdk.tracker)
+  renderLoss('sdk-lost', sdk.tracker, sdk.startSeq)
   renderLog('sdk-history', sdk, seenSdkLog)
   setText('sdk-error', sdk.error || '\u00a0')
 
   const nes = native.es
-  const nativeState = native.gaveUp ? 'closed' : (READY[nes?.readyState ?? 0] ?? 'connecting')
+  const nativeState = native.gaveUp || native.stopped ? 'closed' : (READY[nes?.readyState ?? 0] ?? 'connecting')
   setText('native-state', nativeState)
   $('native-state').dataset.state = nativeState
   let status = 'connecting'
-  if (native.gaveUp) status = 'gave up'
+  if (native.stopped) status = 'stopped'
+  else if (native.gaveUp) status = 'gave up'
   else if (nes?.readyState === EventSource.OPEN) status = isStalled(native.tracker, native.lastAt || native.openAt) ? 'stalled' : 'streaming'
   else if (nes?.readyState === EventSource.CONNECTING && native.opens > 0) status = 'reconnecting'
   setText('native-status', status)
@@ -528,7 +565,7 @@ function render() {
     'native-latency',
     `latency p50 ${formatLatency(native.latency.quantile(0.5))} · p95 ${formatLatency(native.latency.quantile(0.95))} · p99 ${formatLatency(native.latency.quantile(0.99))}`,
   )
-  renderLoss('native-lost', native.tracker)
+  renderLoss('native-lost', native.tracker, native.startSeq)
   renderLog('native-log', native, seenNativeLog)
   setText('native-error', native.error || '\u00a0')
 

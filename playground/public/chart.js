@@ -6,7 +6,6 @@ const HEIGHT = 240
 
 /** @param {number} ms */
 function formatMs(ms) {
-  if (ms >= 60_000) return `${Math.round(ms / 60_000)} min`
   if (ms >= 1000) return `${Math.round(ms / 1000)} s`
   return `${Math.round(ms)} ms`
 }
@@ -136,11 +135,22 @@ export function createLatencyChart(element, { windowSeconds }) {
       // Keep x ascending even if the wall clock steps back.
       const x = Math.max(arrivalMs / 1000, xs[xs.length - 1] ?? 0)
       const other = series === 0 ? 1 : 0
-      // `null` breaks a line (silence), `undefined` is the other series' sample and is spanned.
+      // `undefined` (the other series' rows) is spanned; a run of `null` breaks the line. uPlot
+      // clips a gap between the rows around the run, so after a silence every row since this
+      // series' last sample becomes `null`, and the whole silent stretch stays empty.
       if (lastAt[series] !== 0 && x - lastAt[series] > gapSeconds) {
-        xs.push(Math.max(x - 0.001, xs[xs.length - 1] ?? 0))
-        ys[series].push(null)
-        ys[other].push(undefined)
+        let marked = false
+        for (let i = xs.length - 1; i >= 0 && /** @type {number} */ (xs[i]) > lastAt[series]; i--) {
+          if (ys[series][i] === undefined) {
+            ys[series][i] = null
+            marked = true
+          }
+        }
+        if (!marked) {
+          xs.push(Math.max(x - 0.001, xs[xs.length - 1] ?? 0))
+          ys[series].push(null)
+          ys[other].push(undefined)
+        }
       }
       lastAt[series] = x
       xs.push(x)

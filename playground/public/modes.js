@@ -56,9 +56,9 @@ export const NETWORK_PRESETS = {
 /** What each rung of the SDK's ladder is. */
 export const TRANSPORT_NOTES = {
   eventsource: 'native EventSource underneath · streaming',
-  fetch: 'fetch() reading a ReadableStream · streaming',
-  'sse-close': 'one short event stream per batch · gets through buffering proxies',
-  'long-poll': 'JSON long-poll · works wherever plain requests do',
+  fetch: 'fetch() and a ReadableStream · streaming',
+  'sse-close': 'a short event stream per batch · passes buffering proxies',
+  'long-poll': 'JSON long-poll · works wherever requests do',
 }
 
 export const ALL_TRANSPORTS = ['eventsource', 'fetch', 'sse-close', 'long-poll']
