@@ -9,7 +9,7 @@ export const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
 }
 
-/** Error codes of the JSON bodies the hub answers with (400, 403, 405, 503). */
+/** Error codes of the JSON bodies the hub answers with (400, 403, 405, 500, 503). */
 export type HubResponseErrorCode =
   | 'invalid-mode'
   | 'invalid-url'
@@ -18,6 +18,7 @@ export type HubResponseErrorCode =
   | 'closing'
   | 'overloaded'
   | 'store-unavailable'
+  | 'internal-error'
 
 /** Sends a complete JSON response with `Content-Length`. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

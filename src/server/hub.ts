@@ -261,7 +261,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
       return await servePoll(context, req, res, request)
     } catch {
       // The mode handlers answer store failures themselves; anything here is unexpected.
-      if (!res.headersSent) res.writeHead(500).end()
+      if (!res.headersSent) sendError(res, 500, 'internal-error', 'The event hub failed to answer')
       else res.destroy()
     }
   }

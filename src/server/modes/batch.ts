@@ -88,7 +88,7 @@ export async function collectBatch(
         why = await sleep(left)
         if (why === 'event' && !arrivedAfter()) why = 'timeout'
       }
-      if (why === 'event' && !draining && !gone) {
+      if (why === 'event' && batch.maxEvents > 1 && !draining && !gone) {
         // Let the rest of a burst arrive so one response carries it; a full batch goes at once.
         arrivals = 0
         burstFull = batch.maxEvents - 1
