@@ -1,0 +1,198 @@
+// The transport ladder in Chromium on loopback.
+//
+// 1. Delivery latency per transport: the ladder forced onto one rung (`transports: ['fetch']`
+//    etc.), next to a plain native EventSource as the floor. Events are published at a steady
+//    rate with the publish time in their data; latency = arrival in the page − publish time.
+//    Both clocks are `performance.timeOrigin + performance.now()` on the same machine (the page
+//    and Node read the same wall clock at sub-ms precision). A warm-up event that must arrive
+//    first makes sure the connection is up before the measured events start.
+// 2. Time to first event behind a proxy that holds every response until it ends
+//    (hold-until-close), with DEFAULT options, next to native EventSource through the same proxy:
+//    native gets nothing until the response ends, which an event stream never does.
+//
+// The hub runs with its default options (ping 15 s, wait 25 s, batch burst 50 ms): the batch
+// burst is why sse-close and long-poll latencies sit around 50 ms and above.
+//
+// Usage: npx tsup && node bench/ladder.mjs [--events=500] [--rate=50] [--runs=3] [--window=15]
+//   --events  measured events per transport      --rate    events per second
+//   --runs    time-to-first-event runs per client --window  seconds native EventSource is given
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { launchBenchBrowser, openBenchPage, readLog, waitForLog } from './support/browser.mjs'
+import { formatMs, quantile, table } from './support/stats.mjs'
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+for (const file of ['dist/index.js', 'dist/server/index.js']) {
+  if (!existsSync(`${ROOT}${file}`)) {
+    console.error(`${file} is missing: build the package first (npx tsup).`)
+    process.exit(1)
+  }
+}
+const { createEventHub } = await import('../dist/server/index.js')
+const { startLadderApp, preciseNow } = await import('../test/browser/support/ladder-app.mjs')
+
+function option(name, fallback) {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`))
+  return arg ? Number(arg.slice(name.length + 3)) : fallback
+}
+const EVENTS = option('events', 500)
+const RATE = option('rate', 50)
+const RUNS = option('runs', 3)
+const WINDOW_S = option('window', 15)
+
+/** Targets from the project brief. */
+const TARGETS = {
+  firstEventMs: 8000,
+  p99: { eventsource: 5, fetch: 5, native: 5, 'sse-close': 50, 'long-poll': 50 },
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function withApp(browser, run) {
+  const hub = createEventHub()
+  const app = await startLadderApp({ handler: (req, res) => hub.handle(req, res) })
+  const { profile, page } = await openBenchPage(browser, `${app.url}/`)
+  try {
+    return await run({ hub, app, page })
+  } finally {
+    await page.evaluate(() => window.__stop()).catch(() => {})
+    await profile.close()
+    await app.close()
+    await hub.close({ timeout: 500 })
+  }
+}
+
+/** Publishes `count` events at `rate`/s on a fixed schedule, data `"<n> <publish time>"`. */
+async function publishTimed(hub, count, rate) {
+  const interval = 1000 / rate
+  const start = performance.now()
+  for (let n = 1; n <= count; n++) {
+    const due = start + (n - 1) * interval
+    const wait = due - performance.now()
+    if (wait > 0) await sleep(wait)
+    await hub.publish({ data: `${n} ${preciseNow()}` })
+  }
+}
+
+async function measureLatency(browser, transport) {
+  return withApp(browser, async ({ hub, page }) => {
+    if (transport === 'native') await page.evaluate(() => window.__startNative('/events'))
+    else await page.evaluate((t) => window.__start('/events', { transports: [t], remember: false }), transport)
+    // Warm-up: publish until one arrives, so the measured events find the connection up.
+    let warm
+    for (let i = 0; i < 30 && !warm; i++) {
+      await hub.publish({ data: `warm-${i} 0` })
+      warm = await waitForLog(page, (log) => log.messages.length > 0, 1000)
+    }
+    if (!warm) throw new Error(`${transport}: the warm-up event never arrived`)
+    const warmCount = (await readLog(page)).messages.length
+    await publishTimed(hub, EVENTS, RATE)
+    const log = await waitForLog(page, (l) => l.messages.length >= warmCount + EVENTS, 30_000)
+    await sleep(200)
+    const final = await readLog(page)
+    const measured = final.messages.filter((m) => !m.data.startsWith('warm-'))
+    const order = measured.map((m) => Number(m.data.split(' ')[0]))
+    const exact = log !== undefined && order.length === EVENTS && order.every((n, i) => n === i + 1)
+    const latencies = measured.map((m) => m.at - Number(m.data.split(' ')[1]))
+    return {
+      transport,
+      received: measured.length,
+      exact,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+      max: Math.max(...latencies),
+      min: Math.min(...latencies),
+      actual: final.native ? 'native' : final.transport,
+    }
+  })
+}
+
+async function firstEvent(browser, client) {
+  return withApp(browser, async ({ hub, app, page }) => {
+    app.proxy.setMode('hold-until-close')
+    // Default options (a fresh profile has no remembered verdict).
+    if (client === 'native') await page.evaluate(() => window.__startNative('/events'))
+    else await page.evaluate(() => window.__start('/events'))
+    // One event right away, then 10/s for the rest of the window.
+    let stop = false
+    const publisher = (async () => {
+      for (let n = 1; !stop; n++) {
+        await hub.publish({ data: `${n} ${preciseNow()}` })
+        await sleep(100)
+      }
+    })()
+    const log = await waitForLog(page, (l) => l.messages.length > 0, WINDOW_S * 1000)
+    stop = true
+    await publisher
+    if (!log) return { client, firstMs: Number.POSITIVE_INFINITY, transport: null }
+    const stepDown = log.changes.find((c) => c.reason === 'buffered')
+    return {
+      client,
+      firstMs: log.messages[0].at - log.startedAt,
+      stepDownMs: stepDown ? stepDown.at - log.startedAt : undefined,
+      transport: log.native ? 'native' : log.transport,
+    }
+  })
+}
+
+const browser = await launchBenchBrowser()
+try {
+  console.log(`Chromium, loopback, hub defaults; ${EVENTS} events at ${RATE}/s per transport.\n`)
+  const latency = []
+  for (const transport of ['native', 'eventsource', 'fetch', 'sse-close', 'long-poll']) {
+    const result = await measureLatency(browser, transport)
+    latency.push(result)
+    process.stderr.write(`  measured ${transport}\n`)
+  }
+  const native = latency[0]
+  console.log('Per-event delivery latency (arrival in the page − publish time)')
+  console.log(
+    table(
+      ['transport', 'on rung', 'received', 'once+order', 'p50 ms', 'p99 ms', 'max ms', 'p99 target', 'p99/target', 'p50 vs native'],
+      latency.map((r) => [
+        r.transport === 'native' ? 'native EventSource' : r.transport,
+        r.actual,
+        `${r.received}/${EVENTS}`,
+        r.exact ? 'yes' : 'NO',
+        formatMs(r.p50),
+        formatMs(r.p99),
+        formatMs(r.max),
+        `≤ ${TARGETS.p99[r.transport]} ms`,
+        `${(r.p99 / TARGETS.p99[r.transport]).toFixed(2)}×`,
+        `${(r.p50 / native.p50).toFixed(1)}×`,
+      ]),
+    ),
+  )
+  const skew = Math.min(...latency.map((r) => r.min))
+  if (skew < 0) console.log(`(smallest latency ${formatMs(skew)} ms: the two clocks disagree by about that much)`)
+
+  console.log(`\nTime to first event behind hold-until-close, default options (${RUNS} runs each)`)
+  const sdkRuns = []
+  for (let i = 0; i < RUNS; i++) sdkRuns.push(await firstEvent(browser, 'sdk'))
+  const nativeRun = await firstEvent(browser, 'native')
+  const sdkFirst = sdkRuns.map((r) => r.firstMs)
+  const sdkMedian = quantile(sdkFirst, 0.5)
+  const nativeText = Number.isFinite(nativeRun.firstMs)
+    ? `${(nativeRun.firstMs / 1000).toFixed(2)} s`
+    : `> ${WINDOW_S} s (never within the run)`
+  console.log(
+    table(
+      ['client', 'first event', 'runs', 'step-down at', 'final transport', 'target'],
+      [
+        [
+          'resilient-sse',
+          `${(sdkMedian / 1000).toFixed(2)} s (median)`,
+          sdkFirst.map((ms) => `${(ms / 1000).toFixed(2)} s`).join(', '),
+          sdkRuns.map((r) => (r.stepDownMs === undefined ? '-' : `${(r.stepDownMs / 1000).toFixed(2)} s`)).join(', '),
+          [...new Set(sdkRuns.map((r) => r.transport))].join(', '),
+          `≤ ${TARGETS.firstEventMs / 1000} s`,
+        ],
+        ['native EventSource', nativeText, '1', '-', 'native', '-'],
+      ],
+    ),
+  )
+  const ratio = Number.isFinite(nativeRun.firstMs) ? `${(nativeRun.firstMs / sdkMedian).toFixed(1)}×` : `> ${((WINDOW_S * 1000) / sdkMedian).toFixed(1)}×`
+  console.log(`first event: native / resilient-sse ${ratio}; resilient-sse / target ${(sdkMedian / TARGETS.firstEventMs).toFixed(2)}×`)
+} finally {
+  await browser.close()
+}
