@@ -133,7 +133,9 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
           cr = text.indexOf('\r', position)
         }
         if (partial !== '') {
-          const line = partial + text.slice(start, end)
+          // join() builds a flat string: a rope here would make every string access below
+          // polymorphic (and slower) for all later lines.
+          const line = [partial, text.slice(start, end)].join('')
           partial = ''
           handleLine(line, 0, line.length)
         } else handleLine(text, start, end)
