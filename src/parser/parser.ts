@@ -110,11 +110,9 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
 
   const scan = (text: string): void => {
     const length = text.length
-    let position = 0
-    if (isCrPending) {
-      isCrPending = false
-      if (text.charCodeAt(0) === 10) position = 1
-    }
+    // The LF of a CRLF split across chunks.
+    let position = isCrPending && text.charCodeAt(0) === 10 ? 1 : 0
+    isCrPending = false
     let lf = text.indexOf('\n', position)
     let cr = text.indexOf('\r', position)
     try {
@@ -132,7 +130,7 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
           else if (position === length) isCrPending = true
           cr = text.indexOf('\r', position)
         }
-        if (partial !== '') {
+        if (partial) {
           // join() builds a flat string: a rope here would make every string access below
           // polymorphic (and slower) for all later lines.
           const line = [partial, text.slice(start, end)].join('')
@@ -150,8 +148,8 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
       // Stop buffering a line that cannot fit or is skipped: its block is dropped, its text
       // discarded as it comes; the placeholder keeps the line non-blank.
       if (isSkipping || partial.length > lineLimit) {
-        if (!isSkipping) drop()
         partial = '-'
+        if (!isSkipping) drop()
       }
     }
   }
@@ -159,11 +157,11 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
   const consume = (text: string): void => {
     text = rest + text
     rest = ''
-    if (!isStarted && text !== '') {
+    if (!isStarted && text) {
       isStarted = true
       text = text.replace(/^\uFEFF/, '')
     }
-    if (text !== '') scan(text)
+    if (text) scan(text)
   }
 
   // Ends the decoder's stream: bytes of an unfinished character become U+FFFD.
