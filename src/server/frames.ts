@@ -22,6 +22,12 @@ export interface CanaryData {
   readonly head: string | null
   /** Oldest retained id, `null` when nothing is retained (or on an overload answer). */
   readonly oldest: string | null
+  /**
+   * Where delivery of this response starts (the cursor, a start token's position, or the head).
+   * A client without a cursor adopts it, so a later reconnect resumes from here even after its
+   * start token expired.
+   */
+  readonly cursor: string
   /** Events of this response arrive in increasing id order. */
   readonly ordered: true
 }

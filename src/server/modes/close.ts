@@ -31,6 +31,7 @@ export async function serveClose(ctx: HubContext, _req: IncomingMessage, res: Se
       ping: request.ping,
       head: resolved.head,
       oldest: resolved.oldest,
+      cursor: resolved.from,
       ordered: true,
     }) + formatRetryFrame(randomRetry(ctx.random))
   if (resolved.gap !== undefined) body += formatReservedFrame('_gap', resolved.gap, resolved.from)

@@ -90,6 +90,7 @@ class StreamResponse {
       ping: this.#request.ping,
       head: resolved.head,
       oldest: resolved.oldest,
+      cursor: resolved.from,
       ordered: true,
     }
     let first = formatReservedFrame('_canary', canary) + formatRetryFrame(randomRetry(ctx.random))

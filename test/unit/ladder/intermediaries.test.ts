@@ -131,3 +131,18 @@ describe('the ladder behind simulated intermediaries (real hub, real proxy)', ()
     second.es.close()
   })
 })
+
+describe('cursor without events', () => {
+  test('a client that got no event yet resumes from the canary’s cursor, even after its start token expired', async () => {
+    rig = await startLadderRig('direct', {}, { startTokens: { ttl: 1 } })
+    const r = record(rig.url, { retry: { initialDelay: 300 }, env: { random: () => 1 } })
+    await until(() => r.opens === 1, 'open')
+    rig.proxy.disconnectAll()
+    await until(() => r.errors.length === 1, 'drop noticed')
+    // Published while the client waits to reconnect: its token is long gone, its cursor is not.
+    await rig.publish(3, 0)
+    await until(() => r.messages.length === 3, 'three events after the reconnect')
+    expect(r.messages.map((m) => m.data)).toEqual(sequence(3))
+    r.es.close()
+  })
+})
