@@ -65,14 +65,17 @@ const playground = await startPlayground({
 console.log(`Playground: ${playground.url}`)
 console.log('Press Ctrl-C to stop.')
 
-let stopping = false
+let stoppingSince = 0
 /** @param {NodeJS.Signals} signal */
 const stop = (signal) => {
-  if (stopping) {
+  if (stoppingSince !== 0) {
+    // Under `npm run`, one Ctrl-C can arrive twice (from the terminal and forwarded by npm):
+    // only a second press, a moment later, forces the exit.
+    if (Date.now() - stoppingSince < 1000) return
     console.log('Forced exit.')
     process.exit(130)
   }
-  stopping = true
+  stoppingSince = Date.now()
   console.log(`\n${signal}: draining streams…`)
   playground.close({ timeout: 3000 }).then(
     () => {

@@ -144,6 +144,15 @@ export async function startPlayground(options) {
           await publisher.stop()
           // Draining ends every stream with `_end drain`; the page sees it before the sockets go.
           await hub.close({ timeout: closeOptions?.timeout ?? 3000 })
+          // The hub's last bytes (`_end drain`) are still on their way through the simulated
+          // network and the forwarder: let them reach the browser before cutting anything.
+          const deadline = Date.now() + 1000
+          while (
+            (activeProxy.stats().openRequests > 0 || activeForwarder.openRequests > 0) &&
+            Date.now() < deadline
+          ) {
+            await new Promise((done) => setTimeout(done, 10))
+          }
           await activeProxy.close()
           activeForwarder.close()
           await Promise.all([closeServer(server), closeServer(hubServer)])

@@ -4,6 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 export interface Forwarder {
   /** Forwards one request. @returns a promise that settles when the response has closed; it never rejects */
   forward(req: IncomingMessage, res: ServerResponse): Promise<void>
+  /** Upstream requests not closed yet. */
+  readonly openRequests: number
   /** Destroys the requests still open and the pooled sockets. */
   close(): void
 }

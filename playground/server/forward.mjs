@@ -106,6 +106,9 @@ export function createForwarder({ target }) {
         req.pipe(upstream)
       })
     },
+    get openRequests() {
+      return open.size
+    },
     close() {
       for (const request of open) request.destroy()
       agent.destroy()

@@ -23,17 +23,20 @@ describe('/events forwarding (page → playground server → simulated network �
     await setMode('direct')
     const stream = await openStream(`${playground.url}events`)
     expect(stream.response.headers['content-type']).toMatch(/^text\/event-stream/)
-    await stream.waitFor((text) => seqs(text).length >= 4, 5000)
+    await stream.waitFor((text) => seqs(text).length >= 6, 5000)
     stream.close()
     const events = seqs(stream.text())
-    // Consecutive seq numbers, each delivered within 250 ms of its publish time although
-    // events are 250 ms apart: nothing on the way held one back for the next.
     expect(events.map((event) => event.seq)).toEqual(events.map((_, i) => (events[0]?.seq ?? 0) + i))
-    for (const chunk of stream.chunks) {
-      for (const event of seqs(chunk.text)) expect(chunk.at - event.t).toBeLessThan(250)
+    // Events are published 250 ms apart. Each one should reach us before the next is even
+    // published: anything on the way that held an event back for company would fail this.
+    // (One late event is tolerated: the machine may be busy.)
+    const arrivalOf = new Map<number, number>()
+    for (const chunk of stream.chunks) for (const event of seqs(chunk.text)) arrivalOf.set(event.seq, chunk.at)
+    let early = 0
+    for (let i = 0; i < 5; i++) {
+      if (arrivalOf.get(events[i]!.seq)! < events[i + 1]!.t) early++
     }
-    const arrivals = stream.chunks.filter((chunk) => seqs(chunk.text).length > 0).map((chunk) => chunk.at)
-    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(400)
+    expect(early).toBeGreaterThanOrEqual(4)
   })
 
   test('hold-until-close when switched: headers pass, the body waits for the end', async () => {
@@ -73,6 +76,23 @@ describe('/events forwarding (page → playground server → simulated network �
     expect(complete).toBe(false)
     expect(at - stream.headersAt).toBeLessThan(2000)
     await setMode('direct')
+  })
+
+  test('close() drains: open streams get `_end drain` through the network, held ones too', async () => {
+    const closing = await startTestPlayground({ rate: 20 })
+    const live = await openStream(`${closing.url}events`)
+    await live.waitFor((text) => seqs(text).length >= 2)
+    closing.proxy.setMode('hold-until-close')
+    const held = await openStream(`${closing.url}events`)
+    const seq = closing.publisher.seq
+    await eventually(() => closing.publisher.seq >= seq + 3, 3000, 'three events published')
+    await closing.close({ timeout: 2000 })
+    for (const stream of [live, held]) {
+      const { complete } = await stream.ended
+      expect(complete).toBe(true)
+      expect(stream.text()).toMatch(/event: _end\ndata: \{"reason":"drain"\}\n\n$/)
+    }
+    expect(seqs(held.text()).length).toBeGreaterThanOrEqual(3)
   })
 
   test('an unreachable network is a 502', async () => {
