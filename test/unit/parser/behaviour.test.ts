@@ -230,6 +230,19 @@ describe('a throwing listener', () => {
   })
 })
 
+describe('cost', () => {
+  test('lines without a colon are parsed in linear time (the field search stays in its line)', () => {
+    const events: string[] = []
+    const parser = createEventStreamParser({ onEvent: (m) => events.push(m.data) })
+    const started = performance.now()
+    // 2,000,000 colon-less lines in one 4 MB chunk: a search running on to the next colon would
+    // scan ~2 MB per line (about 4 * 10^12 steps); within the line it is a few steps each.
+    parser.feed('x\n'.repeat(2_000_000) + 'data: ok\n\n')
+    expect(events).toEqual(['ok'])
+    expect(performance.now() - started).toBeLessThan(5000)
+  })
+})
+
 describe('input kinds', () => {
   test('reads TextDecoder from globalThis when first needed', () => {
     const original = globalThis.TextDecoder
