@@ -184,7 +184,7 @@ function startSdk(why) {
     if (sdk.es !== es) return
     const from = event.previous ? `${escapeHtml(event.previous)} → ` : ''
     addLog(sdk, `${from}<b>${escapeHtml(event.transport)}</b> <span class="reason">${escapeHtml(event.reason)}</span>`, 'change')
-    chart.mark(event.transport)
+    chart.mark(event.transport, 'transport')
   })
   es.addEventListener('gap', (event) => {
     if (sdk.es !== es) return
@@ -277,7 +277,7 @@ function applyState(state) {
       const label = escapeHtml(NETWORK_PRESETS[state.mode]?.label ?? state.mode)
       addLog(sdk, `network: ${label} (elsewhere)`, 'network')
       addLog(native, `network: ${label} (elsewhere)`, 'network')
-      chart.mark(NETWORK_PRESETS[state.mode]?.label ?? state.mode)
+      chart.mark(NETWORK_PRESETS[state.mode]?.label ?? state.mode, 'network')
     }
     server.mode = state.mode
     modeSelect.value = state.mode
@@ -321,7 +321,7 @@ modeSelect.addEventListener('change', async () => {
     const label = escapeHtml(preset?.label ?? mode)
     addLog(sdk, `network: ${label}`, 'network')
     addLog(native, `network: ${label}`, 'network')
-    chart.mark(preset?.label ?? mode)
+    chart.mark(preset?.label ?? mode, 'network')
   } catch (error) {
     modeSelect.value = server.mode
     explainMode(server.mode)

@@ -21,7 +21,7 @@ export function createLatencyChart(element, { windowSeconds }) {
   const ys = [[], []]
   /** Last arrival per series, to break the line across silences. */
   const lastAt = [0, 0]
-  /** @type {{ t: number, label: string }[]} */
+  /** @type {{ t: number, label: string, kind: 'network' | 'transport' }[]} */
   const markers = []
   let xMax = Date.now() / 1000
   let gapSeconds = 4
@@ -33,6 +33,7 @@ export function createLatencyChart(element, { windowSeconds }) {
     const css = getComputedStyle(document.documentElement)
     const color = (/** @type {string} */ name) => css.getPropertyValue(name).trim()
     const muted = color('--muted')
+    const sdkColor = color('--sdk')
     const grid = color('--grid')
     const axis = {
       stroke: muted,
@@ -77,7 +78,7 @@ export function createLatencyChart(element, { windowSeconds }) {
         ],
         series: [
           {},
-          { label: 'SDK', stroke: color('--sdk'), width: 1.5, points: { show: false } },
+          { label: 'SDK', stroke: sdkColor, width: 1.5, points: { show: false } },
           { label: 'native', stroke: color('--native'), width: 1.5, points: { show: false } },
         ],
         hooks: {
@@ -94,18 +95,19 @@ export function createLatencyChart(element, { windowSeconds }) {
               ctx.textAlign = 'left'
               const rowHeight = 14 * devicePixelRatio
               /** Right end of the last label in each row, so labels of close markers stack. */
-              const rowEnds = [-Infinity, -Infinity, -Infinity]
+              const rowEnds = [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity]
               for (const marker of markers) {
                 if (marker.t < xMax - windowSeconds) continue
                 const x = Math.round(u.valToPos(marker.t, 'x', true))
+                // Transport changes in the SDK's colour, network switches in grey.
+                ctx.strokeStyle = ctx.fillStyle = marker.kind === 'transport' ? sdkColor : muted
                 ctx.beginPath()
                 ctx.moveTo(x, u.bbox.top)
                 ctx.lineTo(x, u.bbox.top + u.bbox.height)
                 ctx.stroke()
                 const width = ctx.measureText(marker.label).width
-                // Labels sit right of their line, or left of it near the plot's right edge.
-                const fitsRight = x + 4 * devicePixelRatio + width <= u.bbox.left + u.bbox.width
-                const left = fitsRight ? x + 4 * devicePixelRatio : x - 4 * devicePixelRatio - width
+                // Labels sit right of their line; near the plot's right edge they end at the edge.
+                const left = Math.min(x + 4 * devicePixelRatio, u.bbox.left + u.bbox.width - width)
                 let row = rowEnds.findIndex((end) => end < left)
                 if (row === -1) row = rowEnds.indexOf(Math.min(...rowEnds))
                 rowEnds[row] = left + width + 6 * devicePixelRatio
@@ -157,9 +159,12 @@ export function createLatencyChart(element, { windowSeconds }) {
       ys[series].push(Math.max(1, latencyMs))
       ys[other].push(undefined)
     },
-    /** @param {string} label */
-    mark(label) {
-      markers.push({ t: Date.now() / 1000, label })
+    /**
+     * @param {string} label
+     * @param {'network' | 'transport'} kind
+     */
+    mark(label, kind) {
+      markers.push({ t: Date.now() / 1000, label, kind })
       if (markers.length > 20) markers.shift()
     },
     /** @param {number} rate - events per second; silences longer than a few intervals break lines */
