@@ -90,6 +90,11 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     await settle()
     const final = await readLog(page)
     expect(data(final)).toEqual(sequence(50))
+    // Every reconnect resumed from an id the page had already received (header or query cursor).
+    const delivered = new Set(final.messages.map((m) => m.id))
+    const resumes = rig.requests.slice(1).filter((r) => r.mode === 'stream')
+    expect(resumes.length, JSON.stringify({ requests: rig.requests, stats: rig.app.proxy.stats().byMode, reconnects: final.reconnects })).toBeGreaterThan(0)
+    for (const request of resumes) expect(delivered).toContain(request.lastEventIdHeader ?? request.lastEventIdQuery)
     expect(rig.app.proxy.stats().byMode['cut-after'].proxyDestroys).toBeGreaterThan(0)
     expect(log.reconnects).toBeGreaterThan(0)
     expect(final.transport).toBe('eventsource')

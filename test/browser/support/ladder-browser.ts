@@ -15,10 +15,22 @@ export interface PageLog {
   native: boolean
 }
 
+/** What the hub side saw of one request to `/events`. */
+export interface HubRequestLog {
+  /** The `mode` query parameter (`stream`, `close`, `poll`), `null` without one. */
+  mode: string | null
+  /** The `Last-Event-ID` header, `null` when absent. */
+  lastEventIdHeader: string | null
+  /** The `lastEventId` query parameter, `null` when absent. */
+  lastEventIdQuery: string | null
+}
+
 /** A hub behind the app server and a simulated proxy, for Chromium pages. */
 export interface BrowserLadderRig {
   hub: EventHub
   app: LadderApp
+  /** Every request that reached the hub, in order. */
+  readonly requests: HubRequestLog[]
   /** The page URL (through the proxy). */
   readonly pageUrl: string
   /**
@@ -38,11 +50,24 @@ export interface BrowserLadderRig {
  */
 export async function startBrowserLadderRig(hubOptions: EventHubOptions = {}): Promise<BrowserLadderRig> {
   const hub = createEventHub({ wait: 5, ...hubOptions })
-  const app = await startLadderApp({ handler: (req, res) => hub.handle(req, res) })
+  const requests: HubRequestLog[] = []
+  const app = await startLadderApp({
+    handler: (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      const header = req.headers['last-event-id']
+      requests.push({
+        mode: url.searchParams.get('mode'),
+        lastEventIdHeader: typeof header === 'string' ? header : null,
+        lastEventIdQuery: url.searchParams.get('lastEventId'),
+      })
+      return hub.handle(req, res)
+    },
+  })
   let sequence = 0
   return {
     hub,
     app,
+    requests,
     pageUrl: `${app.url}/`,
     async publish(count, every = 10, eventName) {
       for (let i = 0; i < count; i++) {
