@@ -5,7 +5,7 @@ import { GapEvent, StreamErrorEvent, TransportChangeEvent, type GapInfo, type Re
 import { createVerdictMemory, stepDownIndex, type VerdictMemory } from './ladder'
 import { DEFAULTS, type ResilientEventSourceOptions } from './options'
 import type { EventStreamMessage } from './parser/types'
-import { createBackoff, type Backoff } from './retry'
+import { createBackoff, MIN_DELAY, type Backoff } from './retry'
 import { StatsRecorder, type StreamStats } from './stats'
 import { defaultTransports, probe, transportsByName } from './transports/index'
 import type { ConnectRequest, Transport, TransportHandle, TransportName, TransportSink } from './transports/types'
@@ -21,6 +21,8 @@ const HELD_MS = 10_000
 const SKEW_NOISE_MS = 1000
 /** Failed attempts in a row on a rung, without proof of delivery, before a probe decides. */
 const FAILURES_BEFORE_PROBE = 2
+/** An empty `close`/`poll` batch answered faster than this was not held by the server. */
+const QUICK_EMPTY_MS = 1000
 
 /** One connection attempt: everything the client knows about it. */
 interface Attempt {
@@ -45,6 +47,10 @@ interface Attempt {
   offset: number | undefined
   /** Server-requested wait from `_backoff`, in ms. */
   backoff?: number
+  /** A new app event arrived on this attempt. */
+  delivered?: boolean
+  /** The server said more events are waiting (`_end {more: true}`). */
+  more?: boolean
 }
 
 interface Waiter {
@@ -530,6 +536,7 @@ export class ResilientEventSource extends EventTarget {
       this.#seen?.add(id)
     }
     if (id !== undefined) this.#lastEventId = id
+    attempt.delivered = true
     this.#failures = 0
     this.#rungFailures = 0
     if (!attempt.proven) this.#prove(attempt)
@@ -567,6 +574,7 @@ export class ResilientEventSource extends EventTarget {
         return
       case '_end':
         attempt.ended = true
+        attempt.more = data?.more === true
         // A long-poll batch names the cursor even when it carried no event: adopt it so a start
         // token is needed no longer than necessary.
         if (this.#lastEventId === '' && message.lastEventId !== '') this.#lastEventId = message.lastEventId
@@ -590,11 +598,18 @@ export class ResilientEventSource extends EventTarget {
       this.#fail(attempt, new StreamError('network', 'the response ended without the server’s _end', { retryable: true }))
       return
     }
-    // A planned end (batch, rotation, drain): reconnect at once with the new cursor.
+    // A planned end (batch, rotation, drain): reconnect at once with the new cursor...
     if (!attempt.proven) this.#prove(attempt)
     this.#rungFailures = 0
     this.#endAttempt()
-    this.#connect()
+    const quick = this.#env.now() - attempt.sentAt < QUICK_EMPTY_MS
+    if (attempt.transport.mode === 'stream' || attempt.delivered || attempt.more || !quick) {
+      this.#connect()
+      return
+    }
+    // ...unless an empty batch came back at once: a server or cache that does not hold requests
+    // (`wait=0`, a CDN caching polls) must not turn into a hot loop.
+    this.#retryTimer = this.#env.setTimeout(() => this.#connect(), MIN_DELAY + this.#env.random() * (QUICK_EMPTY_MS - MIN_DELAY))
   }
 
   #fail(attempt: Attempt, error: StreamError): void {
