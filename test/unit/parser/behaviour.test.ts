@@ -266,6 +266,10 @@ describe('input kinds', () => {
     }
   })
 
+  test('a string after an unfinished character ends it as U+FFFD first', () => {
+    expect(runParser([Uint8Array.of(0x64, 0x61, 0x74, 0x61, 0x3a, 0xc3), '\n\n']).events).toEqual([message('\uFFFD')])
+  })
+
   test('bytes and strings can be mixed', () => {
     const bytes = new TextEncoder().encode('data: é')
     expect(runParser([bytes, '\n', '\n']).events).toEqual([message('é')])
