@@ -60,6 +60,8 @@ const sdk = {
   /** @type {LogEntry[]} */
   log: [],
   logVersion: 0,
+  /** @type {unknown[][] | undefined} set to [] in the console to trace deliveries */
+  trace: undefined,
 }
 
 const native = {
@@ -176,6 +178,7 @@ function startSdk(why) {
     const now = Date.now()
     const payload = parseEvent(event.data)
     if (!payload) return
+    if (sdk.trace) sdk.trace.push([payload.seq, event.lastEventId, es.transport])
     sdk.tracker.add(payload.seq)
     sdk.lastAt = now
     chart.add(0, now, now - payload.t)
@@ -596,3 +599,6 @@ api('/api/state')
     setInterval(render, RENDER_MS)
     render()
   })
+
+// For tests and curious consoles: the live state behind the panels.
+Object.assign(window, { playground: { sdk, native, server } })

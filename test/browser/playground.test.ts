@@ -113,11 +113,30 @@ describe('npm run playground', () => {
     // Nothing lost, nothing twice, on the SDK side.
     const lost = page.locator('[data-testid="sdk-lost"]')
     expect(await lost.getAttribute('data-state')).toBe('ok')
-    expect(await lost.locator('strong').textContent()).toBe('0 lost, 0 duplicated')
+    expect(await text(page, 'sdk-lost')).toMatch(/^0 lost, 0 duplicated/)
     expect(await page.locator('[data-testid="native-lost"] span').textContent()).toMatch(/\d+ not yet delivered/)
     expect(pageErrors).toEqual([])
 
     await page.screenshot({ path: path.join(RESULTS, 'playground.png'), fullPage: true })
+
+    // Back to a clean network: the SDK stays down (remembered verdict) until reset, then climbs
+    // back to the top, resuming where it was: still nothing lost across the new instance.
+    await page.selectOption('[data-testid="network-mode"]', 'direct')
+    await page.waitForFunction(() => document.querySelector('[data-testid="sdk-transport-note"]')?.textContent?.includes('remembered verdict'), undefined, {
+      timeout: 10_000,
+    })
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('resilient-sse:')).length)).toBeGreaterThan(0)
+    await page.click('[data-testid="reset-remembered"]')
+    await page.waitForFunction(() => document.querySelector('[data-testid="sdk-transport"]')?.textContent === 'eventsource', undefined, {
+      timeout: 15_000,
+    })
+    const afterReset = await count(page, 'sdk-events')
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="sdk-events"]')?.textContent) >= n + 5, afterReset, {
+      timeout: 10_000,
+    })
+    expect(await text(page, 'sdk-lost')).toMatch(/^0 lost, 0 duplicated/)
+    expect(await lost.getAttribute('data-state')).toBe('ok')
+    expect(pageErrors).toEqual([])
     await profile.close()
   })
 
