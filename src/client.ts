@@ -9,6 +9,7 @@ import { createBackoff, MIN_DELAY, type Backoff } from './retry'
 import { StatsRecorder, type StreamStats } from './stats'
 import { defaultTransports, probe, transportsByName } from './transports/index'
 import type { ConnectRequest, Transport, TransportHandle, TransportName, TransportSink } from './transports/types'
+import type { SharedLink, SharedLinkSink, SharedOptions, SharedStreamOptions } from './multiplexer/types'
 
 /** 0 connecting, 1 open, 2 closed: the native `EventSource` values. */
 export type ReadyState = 0 | 1 | 2
@@ -126,6 +127,9 @@ export class ResilientEventSource extends EventTarget {
   readonly #wrapped = new WeakMap<object, Map<string, EventListener>>()
   readonly #handlers: Partial<Record<'open' | 'message' | 'error', EventListener>> = {}
   readonly #origin: string
+  readonly #shared: SharedOptions | undefined
+  #link: SharedLink | undefined
+  #remoteStats: StreamStats | undefined
 
   /**
    * Starts connecting at once, like `new EventSource(url)`.
@@ -163,6 +167,7 @@ export class ResilientEventSource extends EventTarget {
     this.#seen = dedupe === false ? undefined : createIdWindow(dedupe)
     this.#canaryExpected = options.canaryTimeout !== false
     this.#startToken = createStartToken(this.#env.random)
+    this.#shared = options.shared ? (options.shared === true ? {} : options.shared) : undefined
     const remember = options.remember ?? true
     if (remember !== false) {
       const settings = remember === true ? {} : remember
@@ -186,7 +191,8 @@ export class ResilientEventSource extends EventTarget {
     }
     signal?.addEventListener('abort', () => this.close(), { once: true })
     // A microtask lets listeners added right after construction see every event.
-    queueMicrotask(() => this.#connect())
+    if (this.#shared) queueMicrotask(() => void this.#joinShared())
+    else queueMicrotask(() => this.#connect())
   }
 
   /** 0 connecting, 1 open, 2 closed. */
@@ -206,7 +212,12 @@ export class ResilientEventSource extends EventTarget {
 
   /** @returns counters and delivery latency percentiles; see {@link StreamStats}. */
   stats(): StreamStats {
-    return this.#stats.snapshot()
+    const local = this.#stats.snapshot()
+    const remote = this.#remoteStats
+    // Shared: this tab counts what it delivered; the connection's counters are the coordinator's.
+    return remote
+      ? { ...local, reconnects: remote.reconnects, transportChanges: remote.transportChanges, bytes: remote.bytes, latency: remote.latency }
+      : local
   }
 
   get onopen(): EventListener | null {
@@ -267,7 +278,10 @@ export class ResilientEventSource extends EventTarget {
       if (!OWN_TYPES.has(type)) {
         const count = this.#listenedTypes.get(type) ?? 0
         this.#listenedTypes.set(type, count + 1)
-        if (count === 0) this.#attempt?.handle?.addEventType?.(type)
+        if (count === 0) {
+          this.#attempt?.handle?.addEventType?.(type)
+          this.#link?.addEventType(type)
+        }
       }
     }
     super.addEventListener(type, wrapped, options)
@@ -339,7 +353,7 @@ export class ResilientEventSource extends EventTarget {
    * fixed what a fatal error reported (e.g. the user logged in again). No effect after `close()`.
    */
   reconnect(): void {
-    if (this.#closedByApp) return
+    if (this.#closedByApp || this.#shared) return
     this.#failures = 0
     this.#authRetried = false
     this.#fellBack = false
@@ -356,6 +370,105 @@ export class ResilientEventSource extends EventTarget {
     this.#closedByApp = true
     this.#shutdown()
     this.#finishIterators()
+  }
+
+  // ---- sharing one connection between tabs ------------------------------------------------
+
+  async #joinShared(): Promise<void> {
+    const shared = this.#shared
+    if (!shared) return
+    const { openSharedLink, sharedKey } = await import('./multiplexer/index')
+    if (this.#readyState === 2) return
+    const options = this.#options
+    const wire: SharedStreamOptions = {
+      withCredentials: this.withCredentials,
+      transports: this.#ladder.map((transport) => transport.name),
+      canaryTimeout: options.canaryTimeout ?? DEFAULTS.canaryTimeout,
+      ping: options.ping,
+      wait: options.wait,
+      protocolQuery: options.protocolQuery ?? true,
+      dedupe: options.dedupe ?? DEFAULTS.dedupe,
+      maxEventSize: options.maxEventSize ?? DEFAULTS.maxEventSize,
+      retry: typeof options.retry === 'function' ? undefined : options.retry,
+      remember: typeof options.remember === 'object' ? { ttl: options.remember.ttl } : (options.remember ?? true),
+      hasHeaders: options.headers !== undefined,
+    }
+    const resolveHeaders =
+      options.headers === undefined
+        ? undefined
+        : (refresh: boolean): Promise<Record<string, string>> => {
+            this.#refreshHeaders = refresh
+            return this.#resolveHeaders()
+          }
+    this.#link = openSharedLink(
+      {
+        url: this.url,
+        key: sharedKey(this.url, wire, shared.name),
+        options: wire,
+        lastEventId: this.#lastEventId,
+        eventTypes: [...this.#listenedTypes.keys()],
+        resolveHeaders,
+      },
+      this.#sharedSink(),
+      shared,
+    )
+  }
+
+  #sharedSink(): SharedLinkSink {
+    return {
+      message: (message) => {
+        if (this.#readyState === 2) return
+        const id = message.id
+        if (id !== undefined && id !== '') {
+          if (this.#seen?.has(id)) {
+            this.#stats.duplicates += 1
+            return
+          }
+          this.#seen?.add(id)
+        }
+        this.#lastEventId = message.lastEventId
+        this.#deliver(message.type, message.data)
+      },
+      state: ({ readyState, transport, stats }) => {
+        if (this.#readyState === 2) return
+        if (stats) this.#remoteStats = stats
+        this.#transport = transport
+        if (readyState === 2) {
+          this.#shutdown()
+          this.#finishIterators()
+        } else if (readyState === 1 && this.#readyState === 0) {
+          this.#readyState = 1
+          this.#dispatch(new Event('open'))
+        } else {
+          this.#readyState = readyState
+        }
+      },
+      transportChange: (transport, previous, reason) => {
+        if (this.#readyState === 2) return
+        this.#transport = transport
+        this.#dispatch(new TransportChangeEvent(transport, previous, reason))
+      },
+      error: (like) => {
+        if (this.#readyState === 2) return
+        const error = StreamError.from(like)
+        if (!error.retryable) this.#iterationError = error
+        this.#dispatch(new StreamErrorEvent(error))
+      },
+      gap: (gap) => {
+        if (this.#readyState === 2) return
+        this.#stats.gaps += 1
+        this.#dispatch(new GapEvent(gap))
+      },
+    }
+  }
+
+  /** Hands one app event to listeners and iterators. */
+  #deliver(type: string, data: string): void {
+    this.#stats.events += 1
+    const event = new MessageEvent<string>(type, { data, lastEventId: this.#lastEventId, origin: this.#origin })
+    for (const queue of this.#queues) queue.push(event)
+    this.#flushWaiters()
+    this.#dispatch(event)
   }
 
   // ---- connecting -------------------------------------------------------------------------
@@ -542,11 +655,7 @@ export class ResilientEventSource extends EventTarget {
     if (!attempt.proven) this.#prove(attempt)
     const parts = id ? splitId(id) : undefined
     if (parts && this.#companion) this.#stats.addLatency(Math.max(0, this.#env.now() - parts[0] + this.#skew))
-    this.#stats.events += 1
-    const event = new MessageEvent<string>(type, { data: message.data, lastEventId: this.#lastEventId, origin: this.#origin })
-    for (const queue of this.#queues) queue.push(event)
-    this.#flushWaiters()
-    this.#dispatch(event)
+    this.#deliver(type, message.data)
     // Judge the path only after delivering: the event is here, however late.
     if (parts && this.#attempt === attempt && attempt.canaryTime !== undefined && parts[0] > attempt.canaryTime) {
       this.#observeServerTime(attempt, parts[0])
@@ -837,6 +946,8 @@ export class ResilientEventSource extends EventTarget {
 
   #shutdown(): void {
     this.#readyState = 2
+    this.#link?.close()
+    this.#link = undefined
     this.#endAttempt()
     this.#env.clearTimeout(this.#retryTimer)
     this.#env.clearTimeout(this.#healthyTimer)

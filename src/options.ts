@@ -1,4 +1,5 @@
 import type { EnvOptions, EventSourceConstructorLike, FetchLike, StorageLike } from './env'
+import type { SharedOptions } from './multiplexer/types'
 import type { RetryOption } from './retry'
 import type { Transport, TransportName } from './transports/types'
 
@@ -68,6 +69,15 @@ export interface ResilientEventSourceOptions {
   protocolQuery?: boolean
   /** Remember the transport that worked (localStorage, 1 h); `false` to start at the top every time. @defaultValue true */
   remember?: boolean | RememberOptions
+  /**
+   * Share one connection between all tabs of this origin that open the same endpoint with the
+   * same wire options: through the app-hosted worker at `workerUrl` (SharedWorker), else a
+   * Web Locks leader tab + BroadcastChannel, else one connection per tab. Functions cannot
+   * cross tabs: `headers` is asked from a live tab; `retry` must be an object; `fetch`,
+   * `EventSource` and `env` apply only without sharing.
+   * @defaultValue false
+   */
+  shared?: boolean | SharedOptions
   /** Closes the stream when aborted. */
   signal?: AbortSignal
   /** `fetch` to use instead of the global one. */

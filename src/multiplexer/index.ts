@@ -1,0 +1,45 @@
+import { inPageCoordinator } from './in-page'
+import type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, SharedOptions, SharedStreamOptions } from './types'
+
+export type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, SharedOptions, SharedStreamOptions } from './types'
+export { inPageCoordinator, runStream } from './in-page'
+
+/** The SDK's major version: coordinators of two incompatible versions never share. */
+export const SHARED_PROTOCOL_MAJOR = 1
+
+/** Coordinators in ladder order; the first supported one is used. */
+export const defaultCoordinators: readonly Coordinator[] = [inPageCoordinator]
+
+/**
+ * Joins (or starts) the shared stream for `request` through the first supported coordinator.
+ * @param request - the tab's endpoint, options, cursor and headers function
+ * @param sink - where the shared stream's events and state go
+ * @param shared - the `shared` option
+ * @param coordinators - the ladder (injected in tests)
+ * @returns the tab's link
+ */
+export function openSharedLink(
+  request: SharedLinkRequest,
+  sink: SharedLinkSink,
+  shared: SharedOptions,
+  coordinators: readonly Coordinator[] = defaultCoordinators,
+): SharedLink {
+  const coordinator = coordinators.find((candidate) => candidate.isSupported(shared)) ?? inPageCoordinator
+  return coordinator.connect(request, sink, shared)
+}
+
+/**
+ * The sharing key: SDK major version + a hash of the endpoint and the options that change
+ * what goes on the wire. Used in worker, lock and channel names.
+ * @returns e.g. `resilient-sse@1:3f2a9c1b`
+ */
+export function sharedKey(url: string, options: SharedStreamOptions, name = ''): string {
+  const text = JSON.stringify([url, options, name])
+  // FNV-1a, 32 bits: a name, not a security boundary (channels are same-origin anyway).
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return `resilient-sse@${SHARED_PROTOCOL_MAJOR}:${(hash >>> 0).toString(16).padStart(8, '0')}`
+}
