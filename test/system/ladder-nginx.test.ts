@@ -95,6 +95,39 @@ describe('the ladder behind a real nginx that buffers event streams', () => {
   })
 })
 
+describe('the ladder behind a well-configured nginx', () => {
+  test.each(['buffering-honours-header', 'unbuffered'] as const)(
+    '%s: the companion’s X-Accel-Buffering: no (or no buffering) keeps the Node client on fetch, events prompt',
+    async (config) => {
+      const { hub, origin } = await hubServer()
+      const nginx = await startNginx({ upstream: origin, config })
+      cleanups.push(() => nginx.close())
+      const es = new ResilientEventSource(`${nginx.url}/events`)
+      cleanups.push(async () => es.close())
+      const received: { data: string; at: number }[] = []
+      const changes: string[] = []
+      es.addEventListener('message', (event) => received.push({ data: event.data, at: Date.now() }))
+      es.addEventListener('transportchange', (event) => changes.push(`${event.previous}>${event.transport}:${event.reason}`))
+      await waitUntil(() => es.readyState === 1, 'open', 10_000)
+      const publishedAt: number[] = []
+      for (let n = 1; n <= 30; n++) {
+        publishedAt.push(Date.now())
+        await hub.publish({ data: String(n) })
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      await waitUntil(() => received.length >= 30, `30 events (got ${received.length})`, 10_000)
+      // Past the 2 s canary window: no late step-down either.
+      await new Promise((resolve) => setTimeout(resolve, 2500))
+      expect(received.map((r) => r.data)).toEqual(sequence(30))
+      expect(changes).toEqual(['null>fetch:unsupported'])
+      expect(es.transport).toBe('fetch')
+      // Streamed, not batched: each event well under a second after it was published (loaded CI bound).
+      const lags = received.map((r, i) => r.at - publishedAt[i]!)
+      expect(Math.max(...lags)).toBeLessThan(1000)
+    },
+  )
+})
+
 describe('Chromium behind the same nginx', () => {
   let browser: Browser
   beforeAll(async () => {
@@ -129,5 +162,28 @@ describe('Chromium behind the same nginx', () => {
     const log = await readLog(page)
     expect(log.messages.map((m) => m.data)).toEqual(sequence(35))
     expect(describeChanges(log)).toEqual(['null>eventsource:initial', 'eventsource>sse-close:buffered'])
+  })
+
+  test('buffering-honours-header: X-Accel-Buffering: no passes, so Chromium stays on native EventSource', async () => {
+    const hub = createEventHub({ wait: 5 })
+    cleanups.push(() => hub.close({ timeout: 500 }))
+    const app = await startLadderApp({ handler: (req, res) => hub.handle(req, res) })
+    cleanups.push(() => app.close())
+    const nginx = await startNginx({ upstream: app.origin, config: 'buffering-honours-header' })
+    cleanups.push(() => nginx.close())
+    const profile = await newProfile(browser)
+    cleanups.push(() => profile.close())
+
+    const page = await openLadderPage(profile, `${nginx.url}/`)
+    await startStream(page, '/events', { remember: false })
+    await waitForLog(page, (log) => log.opens === 1, 'open', 10_000)
+    await publish(hub, 1, 30, 20)
+    await waitForLog(page, (log) => log.messages.length >= 30, '30 events', 10_000)
+    // Past the 2 s canary window: no late step-down either.
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    const log = await readLog(page)
+    expect(log.messages.map((m) => m.data)).toEqual(sequence(30))
+    expect(describeChanges(log)).toEqual(['null>eventsource:initial'])
+    expect(log.transport).toBe('eventsource')
   })
 })
