@@ -334,6 +334,13 @@ modeSelect.addEventListener('change', async () => {
   }
 })
 
+for (const chip of document.querySelectorAll('[data-testid="try"] [data-mode]')) {
+  chip.addEventListener('click', () => {
+    modeSelect.value = /** @type {HTMLElement} */ (chip).dataset.mode ?? 'direct'
+    modeSelect.dispatchEvent(new Event('change'))
+  })
+}
+
 const rateInput = /** @type {HTMLInputElement} */ ($('rate'))
 const MIN_RATE = 0.2
 const MAX_RATE = 50
@@ -483,20 +490,29 @@ function setText(id, text) {
  * @param {string} id
  * @param {SeqTracker} tracker
  * @param {number} startSeq - the server's seq when the client started
+ * @param {boolean} [dead] - the client gave up: what it has not received will never arrive
  */
-function renderLoss(id, tracker, startSeq) {
+function renderLoss(id, tracker, startSeq, dead = false) {
   const element = $(id)
   if (tracker.first === null) {
     const published = startSeq >= 0 ? Math.max(0, server.seq - startSeq) : 0
+    if (dead) {
+      element.dataset.state = 'bad'
+      element.innerHTML = `<strong>${published} lost, 0 duplicated</strong><span>gave up before its first event</span>`
+      return
+    }
     element.dataset.state = 'waiting'
     element.innerHTML = `<strong>waiting for events</strong><span>${published > 0 ? `${published} published since it connected` : ''}</span>`
     return
   }
-  const ok = tracker.lost === 0 && tracker.duplicates === 0
   const pending = tracker.pending(server.seq)
+  const ok = tracker.lost === 0 && tracker.duplicates === 0 && !(dead && pending > 0)
   element.dataset.state = ok ? 'ok' : 'bad'
-  const detail = `seq ${tracker.first}–${tracker.max}${pending > 0 ? ` · ${pending} not yet delivered` : ' · up to date'}`
-  element.innerHTML = `<strong>${tracker.lost} lost, ${tracker.duplicates} duplicated</strong><span>${detail}</span>`
+  const behind = pending === 0 ? ' · up to date' : dead ? ' · gave up' : ` · ${pending} not yet delivered`
+  const detail = `seq ${tracker.first}–${tracker.max}${behind}`
+  // A client that gave up will never see what it has not received: count that as lost.
+  const lost = tracker.lost + (dead ? pending : 0)
+  element.innerHTML = `<strong>${lost} lost, ${tracker.duplicates} duplicated</strong><span>${detail}</span>`
 }
 
 /**
@@ -568,7 +584,7 @@ function render() {
     'native-latency',
     `latency p50 ${formatLatency(native.latency.quantile(0.5))} · p95 ${formatLatency(native.latency.quantile(0.95))} · p99 ${formatLatency(native.latency.quantile(0.99))}`,
   )
-  renderLoss('native-lost', native.tracker, native.startSeq)
+  renderLoss('native-lost', native.tracker, native.startSeq, native.gaveUp)
   renderLog('native-log', native, seenNativeLog)
   setText('native-error', native.error || '\u00a0')
 
