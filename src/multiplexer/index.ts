@@ -1,14 +1,23 @@
+import { broadcastCoordinator } from './broadcast'
 import { inPageCoordinator } from './in-page'
+import { sharedWorkerCoordinator } from './shared-worker'
 import type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, SharedOptions, SharedStreamOptions } from './types'
 
 export type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, SharedOptions, SharedStreamOptions } from './types'
 export { inPageCoordinator, runStream } from './in-page'
+export { broadcastCoordinator, createBroadcastCoordinator } from './broadcast'
+export type { BroadcastChannelLike, BroadcastPlatform, LocksLike } from './broadcast'
+export { createSharedWorkerCoordinator, sharedWorkerCoordinator, WORKER_ACK_TIMEOUT } from './shared-worker'
+export type { MessagePortLike, SharedWorkerLike, SharedWorkerPlatform } from './shared-worker'
 
 /** The SDK's major version: coordinators of two incompatible versions never share. */
 export const SHARED_PROTOCOL_MAJOR = 1
 
-/** Coordinators in ladder order; the first supported one is used. */
-export const defaultCoordinators: readonly Coordinator[] = [inPageCoordinator]
+/**
+ * Coordinators in ladder order; the first supported one is used: the app's SharedWorker (when
+ * `workerUrl` is given), else a Web Locks leader tab + BroadcastChannel, else this page alone.
+ */
+export const defaultCoordinators: readonly Coordinator[] = [sharedWorkerCoordinator, broadcastCoordinator, inPageCoordinator]
 
 /**
  * Joins (or starts) the shared stream for `request` through the first supported coordinator.

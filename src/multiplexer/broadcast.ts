@@ -1,0 +1,108 @@
+import { createStreamHost, type StreamHost, type StreamRunner } from './host'
+import { PROTOCOL_VERSION, isProtocolMessage, randomTabId, type CoordinatorMessage, type TabMessage } from './protocol'
+import { createTabSide } from './tab'
+import type { Coordinator } from './types'
+
+/** The part of `BroadcastChannel` the coordinator uses. */
+export interface BroadcastChannelLike {
+  postMessage(message: unknown): void
+  onmessage: ((event: { data: unknown }) => void) | null
+  close(): void
+}
+
+/** The part of `navigator.locks` (Web Locks) the coordinator uses. */
+export interface LocksLike {
+  request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>): Promise<unknown>
+}
+
+/** Platform overrides of {@link createBroadcastCoordinator}; globals are read at call time. */
+export interface BroadcastPlatform {
+  BroadcastChannel?: new (name: string) => BroadcastChannelLike
+  locks?: LocksLike
+  run?: StreamRunner
+}
+
+type TabBody = TabMessage extends infer M ? (M extends unknown ? Omit<M, 'v' | 'key' | 'tab'> : never) : never
+
+/**
+ * Tabs elect a leader with a Web Lock named after the stream's key, held for the leader's
+ * lifetime; every other tab waits in the lock's queue. The leader runs the one connection and
+ * posts its events on a `BroadcastChannel` of the same name; followers deliver them. When the
+ * leader closes or its page goes away the browser releases the lock, the next tab in the queue
+ * takes it at once, resumes from its own cursor (the last event it delivered, which every tab
+ * tracks from the broadcasts) and asks every tab to join again; the replay of its buffer and
+ * the tabs' de-duplication by id absorb the overlap. The leader asks its own `headers`. The
+ * last tab to leave holds the lock, so closing it closes the connection.
+ * @param platform - `BroadcastChannel`, `locks` and the stream engine (tests)
+ * @returns the `broadcast` coordinator
+ */
+export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Coordinator {
+  const Channel = (): BroadcastPlatform['BroadcastChannel'] =>
+    platform.BroadcastChannel ?? (globalThis as BroadcastPlatform).BroadcastChannel
+  const locks = (): LocksLike | undefined => platform.locks ?? (globalThis as { navigator?: { locks?: LocksLike } }).navigator?.locks
+  return {
+    name: 'broadcast',
+    isSupported: () => typeof Channel() === 'function' && typeof locks()?.request === 'function',
+    connect: (request, sink) => {
+      const { key } = request
+      const me = randomTabId()
+      const types = new Set(request.eventTypes)
+      const tab = createTabSide(request, sink, platform.run)
+      const channel = new (Channel()!)(key)
+      const abort = new AbortController()
+      let host: StreamHost | undefined
+      let release: (() => void) | undefined
+      const post = (body: TabBody | { kind: 'rejoin' }): void => channel.postMessage({ v: PROTOCOL_VERSION, key, tab: me, ...body })
+      const join = (): void => {
+        tab.rejoin()
+        post({ kind: 'join', url: request.url, options: request.options, lastEventId: tab.cursor, eventTypes: [...types], hasHeaders: false })
+      }
+      channel.onmessage = ({ data }) => {
+        if (!isProtocolMessage(data, key)) return
+        if (host) {
+          const message = data as TabMessage
+          if (message.kind === 'join') host.join(message.tab, message.lastEventId, message.eventTypes)
+          else if (message.kind === 'add-type') host.addEventType(message.type)
+          return
+        }
+        const message = data as CoordinatorMessage
+        if (message.kind === 'rejoin') join()
+        else if (!message.to || message.to === me) tab.receive(message)
+      }
+      join()
+      locks()!
+        .request(key, { signal: abort.signal }, () => {
+          tab.lead()
+          host = createStreamHost(
+            { ...request, lastEventId: tab.cursor, eventTypes: [...types] },
+            (message) => {
+              channel.postMessage(message)
+              if (!message.to || message.to === me) tab.receive(message)
+            },
+            platform.run,
+          )
+          post({ kind: 'rejoin' })
+          return new Promise<void>((resolve) => (release = resolve))
+        })
+        // Rejects with AbortError when this tab leaves while still waiting in the queue.
+        .catch(() => {})
+      return {
+        addEventType: (type) => {
+          types.add(type)
+          if (host) host.addEventType(type)
+          else post({ kind: 'add-type', type })
+        },
+        close: () => {
+          abort.abort()
+          host?.close()
+          release?.()
+          channel.close()
+          tab.close()
+        },
+      }
+    },
+  }
+}
+
+/** The `broadcast` coordinator on the page's own `BroadcastChannel` and `navigator.locks`. */
+export const broadcastCoordinator: Coordinator = createBroadcastCoordinator()

@@ -1,0 +1,111 @@
+import type { StreamErrorLike } from '../errors'
+import type { GapInfo, TransportChangeReason } from '../events'
+import type { StreamStats } from '../stats'
+import type { TransportName } from '../transports/types'
+import type { SharedStreamOptions } from './types'
+
+/**
+ * Version of the messages between tabs and a coordinator. A message with another `v` is
+ * ignored, so a tab and a worker (or leader tab) of incompatible builds never mix streams.
+ */
+export const PROTOCOL_VERSION = 1
+
+/** Fields every message carries: plain data only (it is structured-cloned). */
+interface Envelope {
+  readonly v: typeof PROTOCOL_VERSION
+  /** The sharing key (see `sharedKey`): one worker or channel may carry several streams. */
+  readonly key: string
+}
+
+/** The state of the shared stream, as a tab's client needs it. */
+export interface SharedState {
+  readyState: 0 | 1 | 2
+  transport: TransportName | null
+  stats?: StreamStats
+}
+
+/** One app event with the stream's cursor after it. */
+export interface SharedEvent {
+  type: string
+  data: string
+  /** The event's own id, `undefined` when it had none. */
+  id: string | undefined
+  lastEventId: string
+}
+
+/** Tab → coordinator: join a stream (again), with the tab's cursor and listened types. */
+export interface JoinMessage extends Envelope {
+  readonly kind: 'join'
+  /** The tab's random id. */
+  readonly tab: string
+  readonly url: string
+  readonly options: SharedStreamOptions
+  readonly lastEventId: string
+  readonly eventTypes: string[]
+  /** Whether this tab can answer `headers-request`. */
+  readonly hasHeaders: boolean
+}
+
+/** Messages a tab sends. */
+export type TabMessage =
+  | JoinMessage
+  | (Envelope & { readonly kind: 'leave'; readonly tab: string })
+  | (Envelope & { readonly kind: 'add-type'; readonly tab: string; readonly type: string })
+  | (Envelope & {
+      readonly kind: 'headers-response'
+      readonly tab: string
+      readonly request: number
+      readonly headers?: Record<string, string>
+      readonly error?: StreamErrorLike
+    })
+  | (Envelope & { readonly kind: 'heartbeat'; readonly tab: string })
+
+/**
+ * Messages a coordinator sends. `to` addresses one tab (replays, join answers, header requests);
+ * without it the message is live and for every tab of the stream.
+ */
+export type CoordinatorMessage = Envelope & { readonly to?: string } & (
+    | ({ readonly kind: 'event' } & SharedEvent)
+    | ({ readonly kind: 'state' } & SharedState)
+    | {
+        readonly kind: 'transportchange'
+        readonly transport: TransportName
+        readonly previous: TransportName | null
+        readonly reason: TransportChangeReason
+      }
+    | { readonly kind: 'error'; readonly error: StreamErrorLike }
+    | { readonly kind: 'gap'; readonly gap: GapInfo }
+    | {
+        /**
+         * Answer to a join, after the replay of what the tab missed. `behind`: the tab's cursor
+         * is older than the replay buffer, the tab catches up on its own. `lastEventId` is the
+         * stream's cursor when the answer was sent.
+         */
+        readonly kind: 'joined'
+        readonly lastEventId: string
+        readonly behind: boolean
+        readonly state: SharedState
+      }
+    | { readonly kind: 'headers-request'; readonly request: number; readonly refresh: boolean }
+    | { readonly kind: 'heartbeat' }
+    /** A new leader (or a worker that lost track of the tab): every tab joins again. */
+    | { readonly kind: 'rejoin' }
+  )
+
+/** Any message of the protocol. */
+export type ProtocolMessage = TabMessage | CoordinatorMessage
+
+/**
+ * @param value - whatever arrived on a port or channel
+ * @param key - the stream the receiver cares about
+ * @returns whether `value` is a message of this protocol version for `key`
+ */
+export function isProtocolMessage(value: unknown, key?: string): value is ProtocolMessage {
+  const message = value as Partial<Envelope> | null
+  return typeof message === 'object' && message !== null && message.v === PROTOCOL_VERSION && (key === undefined || message.key === key)
+}
+
+/** @returns a random id for a tab (not a secret: it only addresses messages). */
+export function randomTabId(): string {
+  return Math.random().toString(36).slice(2) + Date.now().toString(36)
+}

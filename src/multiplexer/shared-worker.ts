@@ -1,0 +1,136 @@
+import { broadcastCoordinator } from './broadcast'
+import type { StreamRunner } from './host'
+import { inPageCoordinator } from './in-page'
+import { PROTOCOL_VERSION, isProtocolMessage, randomTabId, type CoordinatorMessage, type TabMessage } from './protocol'
+import { createTabSide } from './tab'
+import type { Coordinator, SharedLink } from './types'
+
+/** The part of a `MessagePort` the coordinator and the worker use. */
+export interface MessagePortLike {
+  postMessage(message: unknown): void
+  onmessage: ((event: { data: unknown }) => void) | null
+  start?(): void
+  close(): void
+}
+
+/** The part of a `SharedWorker` the coordinator uses. */
+export interface SharedWorkerLike {
+  readonly port: MessagePortLike
+  onerror: ((event: unknown) => void) | null
+}
+
+/** Platform overrides of {@link createSharedWorkerCoordinator}; globals are read at call time. */
+export interface SharedWorkerPlatform {
+  SharedWorker?: new (url: string, options: { name: string }) => SharedWorkerLike
+  run?: StreamRunner
+  /** Where a tab goes when the worker does not answer. @defaultValue broadcast, then in-page */
+  fallback?: readonly Coordinator[]
+}
+
+/** How long a tab waits for the worker's answer to `join` before it falls back, in ms. */
+export const WORKER_ACK_TIMEOUT = 1000
+
+type TabBody = TabMessage extends infer M ? (M extends unknown ? Omit<M, 'v' | 'key' | 'tab'> : never) : never
+
+/**
+ * Tabs share the app-hosted worker (`resilient-sse/worker`, a classic script with no imports)
+ * named after the stream's key: the worker runs the one connection and answers each tab on its
+ * port. A tab answers the worker's heartbeats and header requests, posts `leave` on close and
+ * on `pagehide` (ports have no close event) and joins again on a `pageshow` from the
+ * back/forward cache. A worker that fails to load or stays silent for
+ * {@link WORKER_ACK_TIMEOUT} ms sends the tab to the next coordinator.
+ * @param platform - `SharedWorker`, the stream engine and the fallback ladder (tests)
+ * @returns the `shared-worker` coordinator
+ */
+export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {}): Coordinator {
+  const Worker = (): SharedWorkerPlatform['SharedWorker'] =>
+    platform.SharedWorker ?? (globalThis as SharedWorkerPlatform).SharedWorker
+  return {
+    name: 'shared-worker',
+    isSupported: (shared) => typeof Worker() === 'function' && !!shared.workerUrl,
+    connect: (request, sink, shared) => {
+      const { key, resolveHeaders } = request
+      const me = randomTabId()
+      const types = new Set(request.eventTypes)
+      const tab = createTabSide(request, sink, platform.run)
+      const scope = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
+      let port: MessagePortLike | undefined
+      let fallback: SharedLink | undefined
+      let acked = false
+      let closed = false
+      const post = (body: TabBody): void => port?.postMessage({ v: PROTOCOL_VERSION, key, tab: me, ...body })
+      const join = (): void => {
+        tab.rejoin()
+        post({ kind: 'join', url: request.url, options: request.options, lastEventId: tab.cursor, eventTypes: [...types], hasHeaders: !!resolveHeaders })
+      }
+      const leave = (): void => post({ kind: 'leave' })
+      const onShow = (event: Event): void => {
+        if ((event as PageTransitionEvent).persisted) join()
+      }
+      const detach = (): void => {
+        leave()
+        port?.close()
+        port = undefined
+        scope.removeEventListener?.('pagehide', leave)
+        scope.removeEventListener?.('pageshow', onShow)
+      }
+      const fall = (): void => {
+        if (acked || fallback || closed) return
+        detach()
+        const next = (platform.fallback ?? [broadcastCoordinator, inPageCoordinator]).find((c) => c.isSupported(shared)) ?? inPageCoordinator
+        fallback = next.connect({ ...request, lastEventId: tab.cursor, eventTypes: [...types] }, sink, shared)
+      }
+      const answer = (message: CoordinatorMessage & { kind: 'headers-request' }): void => {
+        const reply = (body: { headers?: Record<string, string>; error?: { name: 'StreamError'; code: 'headers'; message: string; retryable: true } }): void =>
+          post({ kind: 'headers-response', request: message.request, ...body })
+        Promise.resolve()
+          .then(() => resolveHeaders!(message.refresh))
+          .then(
+            (headers) => reply({ headers }),
+            (cause: unknown) => reply({ error: { name: 'StreamError', code: 'headers', message: String(cause), retryable: true } }),
+          )
+      }
+      try {
+        const worker = new (Worker()!)(String(shared.workerUrl), { name: key })
+        port = worker.port
+        worker.onerror = fall
+        port.onmessage = ({ data }) => {
+          if (!isProtocolMessage(data, key)) return
+          const message = data as CoordinatorMessage
+          if (message.kind === 'heartbeat') post({ kind: 'heartbeat' })
+          else if (message.kind === 'rejoin') join()
+          else if (message.kind === 'headers-request') answer(message)
+          else {
+            if (message.kind === 'joined') acked = true
+            tab.receive(message)
+          }
+        }
+        port.start?.()
+        join()
+        scope.addEventListener?.('pagehide', leave)
+        scope.addEventListener?.('pageshow', onShow)
+      } catch {
+        // A blocked or invalid worker URL throws synchronously.
+        fall()
+      }
+      const timer = setTimeout(fall, WORKER_ACK_TIMEOUT)
+      return {
+        addEventType: (type) => {
+          types.add(type)
+          if (fallback) fallback.addEventType(type)
+          else post({ kind: 'add-type', type })
+        },
+        close: () => {
+          closed = true
+          clearTimeout(timer)
+          fallback?.close()
+          detach()
+          tab.close()
+        },
+      }
+    },
+  }
+}
+
+/** The `shared-worker` coordinator on the page's own `SharedWorker`. */
+export const sharedWorkerCoordinator: Coordinator = createSharedWorkerCoordinator()
