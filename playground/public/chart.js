@@ -24,6 +24,10 @@ export function createLatencyChart(element, { windowSeconds }) {
   /** @type {{ t: number, label: string, kind: 'network' | 'transport' }[]} */
   const markers = []
   let xMax = Date.now() / 1000
+  // The window grows from the page's start to `windowSeconds`, then slides: a fresh page shows
+  // its first seconds in detail instead of a mostly empty three minutes.
+  const startX = xMax
+  const xMin = () => Math.min(xMax - 30, Math.max(xMax - windowSeconds, startX))
   let gapSeconds = 4
   /** @type {uPlot | undefined} */
   let plot
@@ -48,7 +52,7 @@ export function createLatencyChart(element, { windowSeconds }) {
         legend: { show: false },
         cursor: { show: false },
         scales: {
-          x: { time: true, range: () => [xMax - windowSeconds, xMax] },
+          x: { time: true, range: () => [xMin(), xMax] },
           y: {
             distr: 3,
             log: 10,
@@ -97,7 +101,7 @@ export function createLatencyChart(element, { windowSeconds }) {
               /** Right end of the last label in each row, so labels of close markers stack. */
               const rowEnds = [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity]
               for (const marker of markers) {
-                if (marker.t < xMax - windowSeconds) continue
+                if (marker.t < xMin()) continue
                 const x = Math.round(u.valToPos(marker.t, 'x', true))
                 // Transport changes in the SDK's colour, network switches in grey.
                 ctx.strokeStyle = ctx.fillStyle = marker.kind === 'transport' ? sdkColor : muted
