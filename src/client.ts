@@ -119,7 +119,7 @@ export class ResilientEventSource extends EventTarget {
   #refreshHeaders = false
   #authRetried = false
   #fellBack = false
-  readonly #unsubscribeNetwork: () => void
+  #unsubscribeNetwork: () => void
   readonly #waiters = new Set<Waiter>()
   readonly #queues = new Set<MessageEvent<string>[]>()
   #iterationError: StreamError | undefined
@@ -360,6 +360,10 @@ export class ResilientEventSource extends EventTarget {
     this.#endAttempt()
     this.#env.clearTimeout(this.#retryTimer)
     this.#retryTimer = undefined
+    if (this.#readyState === 2) {
+      // The stream had given up: its online/offline subscription went with it.
+      this.#unsubscribeNetwork = this.#env.onNetworkChange((online) => this.#onNetworkChange(online))
+    }
     this.#readyState = 0
     this.#iterationError = undefined
     this.#connect()

@@ -168,3 +168,22 @@ describe('status handling (fetch transport, plain SSE server)', () => {
     expect(r.errors.every((e) => e.error.code === 'network')).toBe(true)
   })
 })
+
+describe('reconnect()', () => {
+  test('after a fatal 401 the app logs in again and calls reconnect(): the stream resumes', async () => {
+    let token = 'old'
+    server = await startScriptServer(async (request, reply) => {
+      if (request.headers.authorization !== 'Bearer new') return void reply.raw.writeHead(401).end()
+      reply.head(200, SSE)
+      reply.write(sseFrame({ id: '1', data: 'welcome back' }))
+      await reply.untilClosed()
+    })
+    const r = record(`${server.url}/s`, { ...plain, headers: () => ({ Authorization: `Bearer ${token}` }) })
+    await until(() => r.es.readyState === 2, 'gave up after the refresh did not help')
+    token = 'new'
+    r.es.reconnect()
+    await until(() => r.messages.length === 1, 'event after reconnect()')
+    expect(r.es.readyState).toBe(1)
+    r.es.close()
+  })
+})
