@@ -113,7 +113,9 @@ export function useEventStream<T = MessageEvent<string>>(
   }
   const start = (): void => {
     watch(
-      () => [streamKey(toValue(url), read()), generation.value] as const,
+      // Getters, each compared by value: a new options object with equal values is no change (a
+      // shallowRef source would force every trigger through).
+      [() => streamKey(toValue(url), read()), () => generation.value],
       ([key], previous) => {
         // Only `reconnect()` after a close (same key) resumes from the old stream's cursor.
         const resume = previous?.[0] === key ? source?.lastEventId : undefined
