@@ -11,12 +11,16 @@ import { launchChromium, newProfile } from '../support/chromium'
 import { startNginx } from '../support/nginx'
 
 // The companion hub behind a real nginx configured like a misconfigured ingress: buffering on,
-// HTTP/1.0 to the upstream, X-Accel-Buffering ignored. nginx forwards the response head at once
-// but holds the body of an open event stream until its buffers fill or the upstream ends it, so
-// the `_canary` never arrives on a streaming rung. The ladder's verdict is "buffered" and it
-// settles on `sse-close`: each `mode=close` response carries a Content-Length and ends after its
-// batch, and nginx releases a response that ended, so every batch gets through. It never needs
-// `long-poll` here (that rung is for intermediaries that break `text/event-stream` itself).
+// HTTP/1.0 to the upstream, X-Accel-Buffering ignored. nginx holds the body of an open event
+// stream until its buffers fill or the upstream ends it, so the `_canary` never arrives on a
+// streaming rung. It holds the response head too (measured: no head within 3 s; a lone head is
+// smaller than nginx's `postpone_output`, 1460 bytes, so it waits for body bytes): the client
+// sees nothing at all, and the verdict takes the full default `canaryTimeout` (5 s), not the
+// 2 s that apply once headers arrived (measured: 5.1 s for the Node client and for Chromium).
+// The verdict is "buffered" and the ladder settles on `sse-close`: each `mode=close` response
+// carries a Content-Length and ends after its batch, and nginx releases a response once it
+// ended, so every batch gets through. It never needs `long-poll` here (that rung is for
+// intermediaries that break `text/event-stream` itself).
 
 const cleanups: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -86,7 +90,8 @@ describe('the ladder behind a real nginx that buffers event streams', () => {
       'null>fetch:unsupported',
       'fetch>sse-close:buffered',
     ])
-    // Headers pass at once, so the verdict comes about 2 s after them; bounded generously.
+    // The head is held with the body, so the whole 5 s canaryTimeout runs before the verdict.
+    expect(steppedAt - startedAt).toBeGreaterThanOrEqual(4500)
     expect(steppedAt - startedAt).toBeLessThan(10_000)
     expect(es.transport).toBe('sse-close')
     // nginx really held the fetch stream: none of the 5 early events came through it; the start
@@ -162,6 +167,9 @@ describe('Chromium behind the same nginx', () => {
     const log = await readLog(page)
     expect(log.messages.map((m) => m.data)).toEqual(sequence(35))
     expect(describeChanges(log)).toEqual(['null>eventsource:initial', 'eventsource>sse-close:buffered'])
+    // nginx holds the head with the body: the full 5 s canaryTimeout runs before the verdict.
+    expect(log.changes[1]!.at - log.startedAt).toBeGreaterThanOrEqual(4500)
+    expect(log.changes[1]!.at - log.startedAt).toBeLessThan(10_000)
   })
 
   test('buffering-honours-header: X-Accel-Buffering: no passes, so Chromium stays on native EventSource', async () => {

@@ -56,7 +56,8 @@ export async function startLadderApp({ handler, mode = 'direct', options = {} })
       void sendFile(res, PAGE_SCRIPT)
     } else if (url.pathname.startsWith('/pkg/')) {
       const name = url.pathname.slice('/pkg/'.length)
-      if (!/^[\w.-]+$/.test(name)) res.writeHead(404).end()
+      // Files and sub-directories of dist (chunks, lazily imported modules), never outside it.
+      if (!/^[\w-][\w.-]*(\/[\w-][\w.-]*)*$/.test(name)) res.writeHead(404).end()
       else void sendFile(res, path.join(DIST_DIR, name))
     } else if (url.pathname === '/favicon.ico') {
       res.writeHead(404).end()
