@@ -18,7 +18,11 @@ import type { EventStreamMessage, EventStreamParser, EventStreamParserOptions } 
  *
  * A listener (`onEvent`, `onRetry`, `onComment`, `onError`) that throws makes `feed()` throw the
  * same error, with the parser's state intact: the unparsed rest of that chunk is kept and parsed
- * first by the next `feed()` or `end()`, so no later event is lost or corrupted.
+ * first by the next `feed()` or `end()`, so no later event is lost or corrupted. (A throw during
+ * `end()` itself drops what was left of that stream.)
+ *
+ * After `end()` the parser is ready for the next stream (a reconnection): its BOM is stripped
+ * again and the last event ID is kept; `reset()` also forgets the last event ID.
  *
  * Byte chunks are decoded once per chunk with a `TextDecoder` looked up on `globalThis` when first
  * needed (streaming across chunks that end inside a character). A string chunk is taken as the
