@@ -36,6 +36,16 @@ export default defineConfig([
     esbuildPlugins: [coreExternal],
   },
   {
+    // A SharedWorker script is fetched as one file: everything inlined, no chunks, no imports.
+    entry: { worker: 'src/worker.ts' },
+    format: ['esm'],
+    splitting: false,
+    minify: true,
+    sourcemap: true,
+    target: 'es2022',
+    noExternal: [/.*/],
+  },
+  {
     entry: { 'resilient-sse': 'src/cdn.ts' },
     format: ['iife'],
     globalName: 'ResilientSSE',

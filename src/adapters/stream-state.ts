@@ -69,38 +69,25 @@ export function initialState<T>(url: unknown): EventStreamState<T> {
   return { status: url == null ? 'closed' : 'connecting', transport: null, lastEvent: undefined, error: null }
 }
 
+/** Options read only when a connection is made, or local to the adapters: never in the key. */
+const LOCAL = /^(signal|env|fetch|EventSource|lastEventId|events|onEvent|select|storage)$/
+
 /**
  * A string that changes exactly when the URL or a wire-relevant option value changes: the
- * adapters reconnect on a new key, never on a new object identity. Functions and the options
- * read only at connect time are left out.
+ * adapters reconnect on a new key, never on a new object identity. Functions count only by
+ * presence; `headers` and a non-string `body` by presence too (they are read when used).
  */
 export function streamKey(url: unknown, options: AnyEventStreamOptions): string {
-  const {
-    headers,
-    retry,
-    remember,
-    transports,
-    body,
-    signal: _signal,
-    env: _env,
-    fetch: _fetch,
-    EventSource: _eventSource,
-    lastEventId: _lastEventId,
-    events: _events,
-    onEvent: _onEvent,
-    select: _select,
-    ...values
-  } = options
-  return JSON.stringify([
-    url == null ? null : String(url),
-    values,
-    headers !== undefined,
-    typeof retry === 'function' || retry,
-    // `storage` may be localStorage itself: serialising it would read every item.
-    typeof remember === 'object' ? [remember.ttl, remember.storage === null] : remember,
-    transports?.map((transport) => (typeof transport === 'string' ? transport : transport.name)),
-    typeof body === 'string' ? body : body != null,
-  ])
+  return JSON.stringify([url == null ? null : String(url), options], (name, value: unknown) =>
+    // `remember.storage` may be localStorage itself: serialising it would read every item.
+    LOCAL.test(name)
+      ? undefined
+      : name === 'headers' || (name === 'body' && typeof value !== 'string')
+        ? value != null
+        : typeof value === 'function'
+          ? 1
+          : value,
+  )
 }
 
 /**
@@ -130,22 +117,24 @@ export function clientOptions(read: () => AnyEventStreamOptions, lastEventId?: s
   return options
 }
 
+const STATUS: readonly EventStreamStatus[] = ['connecting', 'open', 'closed']
+const STATE_TYPES = ['open', 'error', 'transportchange'] as const
+
 /**
  * Follows a stream's state: `open`, `error` and `transportchange` become state updates.
  * @returns a function that stops following
  */
 export function followStream(source: ResilientEventSource, update: (patch: Partial<EventStreamState<never>>) => void): () => void {
-  const onOpen = (): void => update({ status: 'open', error: null })
-  const onError = (event: StreamErrorEvent): void =>
-    update({ status: source.readyState === 2 ? 'closed' : source.readyState === 1 ? 'open' : 'connecting', error: event.error })
-  const onTransport = (event: TransportChangeEvent): void => update({ transport: event.transport })
-  source.addEventListener('open', onOpen)
-  source.addEventListener('error', onError)
-  source.addEventListener('transportchange', onTransport)
+  const listener = (event: Event): void =>
+    update(
+      event.type === 'transportchange'
+        ? { transport: (event as TransportChangeEvent).transport }
+        : // `open` clears the error; an `error` leaves the stream connecting, open (non-fatal) or closed.
+          { status: STATUS[source.readyState], error: (event as StreamErrorEvent).error ?? null },
+    )
+  for (const type of STATE_TYPES) source.addEventListener(type, listener)
   return () => {
-    source.removeEventListener('open', onOpen)
-    source.removeEventListener('error', onError)
-    source.removeEventListener('transportchange', onTransport)
+    for (const type of STATE_TYPES) source.removeEventListener(type, listener)
   }
 }
 

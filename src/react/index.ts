@@ -30,12 +30,11 @@ export interface UseEventStreamResult<T> extends EventStreamState<T> {
 }
 
 interface Store<T> {
-  state: EventStreamState<T>
+  /** The live (or last) stream. */
   source: ResilientEventSource | undefined
   /** Cursor for the stream `reconnect()` re-opens, tagged with the key it belongs to. */
   resume: [key: string, id: string] | undefined
   bump: () => void
-  readonly listeners: Set<() => void>
   readonly result: Omit<UseEventStreamResult<T>, keyof EventStreamState<T>>
   update(patch: Partial<EventStreamState<T>>): void
   subscribe(listener: () => void): () => void
@@ -43,12 +42,12 @@ interface Store<T> {
 }
 
 function createStore<T>(url: unknown): Store<T> {
+  let state = initialState<T>(url)
+  const listeners = new Set<() => void>()
   const store: Store<T> = {
-    state: initialState(url),
     source: undefined,
     resume: undefined,
     bump: () => {},
-    listeners: new Set(),
     result: {
       stats: () => store.source?.stats() ?? emptyStats(),
       close: () => {
@@ -61,17 +60,18 @@ function createStore<T>(url: unknown): Store<T> {
         else store.bump()
       },
     },
-    update(patch) {
-      const state = store.state
-      if (Object.entries(patch).every(([name, value]) => Object.is(state[name as keyof typeof state], value))) return
-      store.state = { ...state, ...patch }
-      for (const listener of store.listeners) listener()
+    update: (patch) => {
+      const next = { ...state, ...patch }
+      if ((Object.keys(next) as (keyof typeof next)[]).some((name) => !Object.is(next[name], state[name]))) {
+        state = next
+        for (const listener of listeners) listener()
+      }
     },
-    subscribe(listener) {
-      store.listeners.add(listener)
-      return () => store.listeners.delete(listener)
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
     },
-    get: () => store.state,
+    get: () => state,
   }
   return store
 }
@@ -143,7 +143,7 @@ export function useEventStream<T = MessageEvent<string>>(
     const source = store.source
     if (!source || url == null) return
     // Event names cannot contain a line feed (SSE is line-based), so it is a safe separator.
-    return listenEvents(source, types.split('\n'), () => latest.current, () => store.state.lastEvent, (lastEvent) =>
+    return listenEvents(source, types.split('\n'), () => latest.current, () => store.get().lastEvent, (lastEvent) =>
       store.update({ lastEvent }),
     )
   }, [key, generation, types])
