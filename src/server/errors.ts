@@ -7,6 +7,8 @@
  * - `invalid-id`: an explicit id is not `<ms>-<seq>` or not greater than the log's head.
  * - `too-large`: event name, data and id together exceed `maxEventSize` bytes (UTF-8).
  * - `closed`: the hub or store was closed.
+ * - `store-unavailable`: a networked store (Redis) could not be reached or refused the command;
+ *   the event may or may not have been stored if the connection dropped mid-command.
  */
 export type HubErrorCode =
   | 'reserved-event'
@@ -15,6 +17,7 @@ export type HubErrorCode =
   | 'invalid-id'
   | 'too-large'
   | 'closed'
+  | 'store-unavailable'
 
 /** Plain-object form of a {@link HubError}. */
 export interface HubErrorLike {

@@ -1,0 +1,198 @@
+import { createClient } from 'redis'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { isHubError, RedisStreamStore, type StoredEvent } from '../../src/server/index'
+import { startRedis, type RedisServer } from '../support/redis'
+import { describeEventStoreContract } from '../unit/server/store-contract'
+
+let redis: RedisServer
+let keys = 0
+const freshKey = (): string => `test:${process.pid}:${(keys += 1)}`
+const cleanups: Array<() => Promise<void> | void> = []
+
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+function store(options: ConstructorParameters<typeof RedisStreamStore>[0] = {}): RedisStreamStore {
+  const created = new RedisStreamStore({ url: redis.url, key: freshKey(), ...options })
+  cleanups.push(() => created.close())
+  return created
+}
+
+async function admin() {
+  const client = createClient({ url: redis.url })
+  client.on('error', () => {})
+  await client.connect()
+  cleanups.push(() => client.destroy())
+  return client
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeout = 5000): Promise<void> {
+  const start = Date.now()
+  while (!(await condition())) {
+    if (Date.now() - start > timeout) throw new Error(`timed out after ${timeout} ms waiting for: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  )
+  return isHubError(error) ? error.code : undefined
+}
+
+describeEventStoreContract('RedisStreamStore', () => new RedisStreamStore({ url: redis.url, key: freshKey() }))
+
+describe('RedisStreamStore', () => {
+  test('count retention trims the oldest events; readAfter reports the gap exactly', async () => {
+    const events = store({ retention: { maxEvents: 5 } })
+    const ids: string[] = []
+    for (let index = 0; index < 12; index += 1) ids.push(await events.append({ event: 'message', data: String(index) }))
+    expect(await events.oldest()).toBe(ids[7])
+    expect(await events.head()).toBe(ids[11])
+    // The cursor is the newest trimmed event: nothing after it was lost.
+    expect(await events.readAfter(ids[6]!, 100)).toEqual({
+      events: ids.slice(7).map((id, index) => ({ id, event: 'message', data: String(index + 7) })),
+      more: false,
+      expired: false,
+      from: ids[6],
+    })
+    // One before it: event 6 was lost, delivery goes on from the floor.
+    const page = await events.readAfter(ids[5]!, 2)
+    expect(page).toMatchObject({ expired: true, from: ids[6], more: true })
+    expect(page.events.map((event) => event.id)).toEqual(ids.slice(7, 9))
+    expect((await events.readAfter('0-0', 100)).expired).toBe(true)
+  })
+
+  test('age retention trims on the Redis clock, also without new appends', async () => {
+    const events = store({ retention: { maxAge: 300 } })
+    const old = await events.append({ event: 'message', data: 'old' })
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(await events.oldest()).toBeNull()
+    expect(await events.head()).toBe(old)
+    const fresh = await events.append({ event: 'message', data: 'fresh' })
+    expect(await events.readAfter('0-0', 10)).toMatchObject({ expired: true, from: old, events: [{ id: fresh, data: 'fresh' }] })
+    expect(await events.readAfter(old, 10)).toMatchObject({ expired: false, from: old, events: [{ id: fresh }] })
+  })
+
+  test('a start token is claimed once, on any node, and stands for the head at first sight', async () => {
+    const key = freshKey()
+    const nodeA = store({ key })
+    const nodeB = store({ key })
+    const first = await nodeA.append({ event: 'message', data: 'a' })
+    expect(await nodeA.claimStartToken('tokentokentoken12345', 60_000)).toBe(first)
+    const second = await nodeB.append({ event: 'message', data: 'b' })
+    expect(await nodeB.claimStartToken('tokentokentoken12345', 60_000)).toBe(first)
+    expect(await nodeB.claimStartToken('othertokenothertoken', 60_000)).toBe(second)
+  })
+
+  test('an explicit id already taken is refused with invalid-id (a publish retried after a lost reply)', async () => {
+    const events = store()
+    const id = `${Date.now() + 5000}-0`
+    expect(await events.append({ event: 'message', data: 'x', id })).toBe(id)
+    expect(await codeOf(events.append({ event: 'message', data: 'x', id }))).toBe('invalid-id')
+    expect(await codeOf(events.append({ event: 'message', data: 'x', id: '0-0' }))).toBe('invalid-id')
+  })
+
+  test('two stores on one key: each sees the other’s appends live, once, in order', async () => {
+    const key = freshKey()
+    const nodeA = store({ key })
+    const nodeB = store({ key })
+    const seenA: StoredEvent[] = []
+    const seenB: StoredEvent[] = []
+    nodeA.subscribe((event) => seenA.push(event))
+    nodeB.subscribe((event) => seenB.push(event))
+    await nodeA.head()
+    await nodeB.head()
+    const ids: string[] = []
+    for (let index = 0; index < 20; index += 1) ids.push(await (index % 2 === 0 ? nodeA : nodeB).append({ event: 'message', data: String(index) }))
+    await waitFor(() => seenA.length >= 20 && seenB.length >= 20, 'both stores saw 20 events')
+    expect(seenA.map((event) => event.id)).toEqual(ids)
+    expect(seenB.map((event) => event.id)).toEqual(ids)
+  })
+
+  test('topics: separate streams, one XREAD connection for all of them', async () => {
+    const root = store()
+    const sports = root.forTopic('sports')
+    const news = root.forTopic('news')
+    expect(root.forTopic('sports')).toBe(sports)
+    expect(() => root.forTopic('a:b')).toThrow(TypeError)
+    const seen: Record<string, string[]> = { root: [], sports: [], news: [] }
+    root.subscribe((event) => seen.root!.push(event.data))
+    sports.subscribe((event) => seen.sports!.push(event.data))
+    news.subscribe((event) => seen.news!.push(event.data))
+    await Promise.all([root.head(), sports.head(), news.head()])
+    await sports.append({ event: 'message', data: 's1' })
+    await news.append({ event: 'message', data: 'n1' })
+    await root.append({ event: 'message', data: 'r1' })
+    await sports.append({ event: 'message', data: 's2' })
+    await waitFor(() => seen.root!.length + seen.sports!.length + seen.news!.length >= 4, 'four deliveries')
+    expect(seen).toEqual({ root: ['r1'], sports: ['s1', 's2'], news: ['n1'] })
+    const client = await admin()
+    const list = String(await client.sendCommand(['CLIENT', 'LIST']))
+    expect(list.split('\n').filter((line) => line.includes('cmd=xread')).length).toBe(1)
+  })
+
+  test('a store built on an existing client leaves it open on close', async () => {
+    const client = await admin()
+    const events = new RedisStreamStore({ client: client as never, key: freshKey() })
+    const seen: string[] = []
+    events.subscribe((event) => seen.push(event.data))
+    await events.head()
+    await events.append({ event: 'message', data: 'one' })
+    await waitFor(() => seen.length === 1, 'one live event')
+    await events.close()
+    expect(client.isReady).toBe(true)
+    expect(await client.sendCommand(['PING'])).toBe('PONG')
+  })
+})
+
+describe('RedisStreamStore when Redis goes away', () => {
+  test('append rejects with store-unavailable while Redis is down; live delivery resumes after a restart without loss or repeats', async () => {
+    const events = store()
+    const seen: StoredEvent[] = []
+    events.subscribe((event) => seen.push(event))
+    await events.head()
+    const before = [await events.append({ event: 'message', data: 'before-1' }), await events.append({ event: 'message', data: 'before-2' })]
+    await waitFor(() => seen.length === 2, 'two events before the outage')
+
+    await redis.stop()
+    expect(await codeOf(events.append({ event: 'message', data: 'lost' }))).toBe('store-unavailable')
+    expect(await codeOf(events.readAfter('0-0', 10))).toBe('store-unavailable')
+    await redis.start()
+    await waitFor(
+      () => events.append({ event: 'message', data: 'after-1' }).then(() => true, () => false),
+      'an append succeeds after the restart',
+      10_000,
+    )
+    const after = [await events.append({ event: 'message', data: 'after-2' })]
+    await waitFor(() => seen.length >= 4, 'events after the restart', 10_000)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(seen.map((event) => event.data)).toEqual(['before-1', 'before-2', 'after-1', 'after-2'])
+    expect(seen.slice(0, 2).map((event) => event.id)).toEqual(before)
+    expect(seen[3]!.id).toBe(after[0])
+  })
+
+  test('a store whose Redis never answered fails within connectTimeout with store-unavailable', async () => {
+    const events = new RedisStreamStore({ url: 'redis://127.0.0.1:1', key: freshKey(), connectTimeout: 200 })
+    cleanups.push(() => events.close())
+    const started = Date.now()
+    expect(await codeOf(events.ready())).toBe('store-unavailable')
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(await codeOf(events.append({ event: 'message', data: 'x' }))).toBe('store-unavailable')
+  })
+
+  test('append after close rejects with closed', async () => {
+    const events = store()
+    await events.close()
+    expect(await codeOf(events.append({ event: 'message', data: 'x' }))).toBe('closed')
+  })
+})
