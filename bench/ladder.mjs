@@ -8,13 +8,15 @@
 //    first makes sure the connection is up before the measured events start.
 // 2. Time to first event behind a proxy that holds every response until it ends
 //    (hold-until-close), with DEFAULT options, next to native EventSource through the same proxy:
-//    native gets nothing until the response ends, which an event stream never does.
+//    native gets nothing until the response ends, which an event stream never does. Then the
+//    same behind a real nginx that buffers (skipped when nginx is not installed): it holds the
+//    response head as well, so the full 5 s canaryTimeout runs before the step-down.
 //
 // The hub runs with its default options (ping 15 s, wait 25 s, batch burst 50 ms): the batch
 // burst is why sse-close and long-poll latencies sit around 50 ms and above.
 //
 // Usage: npx tsup && node bench/ladder.mjs [--events=500] [--rate=50] [--runs=3] [--window=15] [--burst=50]
-//   --events  measured events per transport      --rate    events per second
+//   --events  measured events per transport (0 skips part 1)      --rate    events per second
 //   --runs    time-to-first-event runs per client --window  seconds native EventSource is given
 //   --burst   the hub's batch burst in ms (how long a held close/poll response waits for more
 //             events after the first one); leave it out for the hub's default
@@ -22,6 +24,7 @@ import { existsSync } from 'node:fs'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { launchBenchBrowser, openBenchPage, readLog, waitForLog } from './support/browser.mjs'
+import { startBufferingNginx } from './support/nginx.mjs'
 import { formatMs, quantile, table } from './support/stats.mjs'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
@@ -52,15 +55,23 @@ const TARGETS = {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function withApp(browser, run) {
+async function withApp(browser, run, via = 'proxy') {
   const hub = createEventHub(BURST === undefined ? {} : { batch: { burst: BURST } })
   const app = await startLadderApp({ handler: (req, res) => hub.handle(req, res) })
-  const { profile, page } = await openBenchPage(browser, `${app.url}/`)
+  // `nginx`: a real buffering nginx in front of the app server instead of the simulated proxy.
+  const nginx = via === 'nginx' ? await startBufferingNginx(app.origin) : undefined
+  if (via === 'nginx' && !nginx) {
+    await app.close()
+    await hub.close({ timeout: 500 })
+    return undefined
+  }
+  const { profile, page } = await openBenchPage(browser, `${nginx ? nginx.url : app.url}/`)
   try {
     return await run({ hub, app, page })
   } finally {
     await page.evaluate(() => window.__stop()).catch(() => {})
     await profile.close()
+    await nginx?.close()
     await app.close()
     await hub.close({ timeout: 500 })
   }
@@ -112,9 +123,9 @@ async function measureLatency(browser, transport) {
   })
 }
 
-async function firstEvent(browser, client) {
+async function firstEvent(browser, client, via = 'proxy') {
   return withApp(browser, async ({ hub, app, page }) => {
-    app.proxy.setMode('hold-until-close')
+    if (via === 'proxy') app.proxy.setMode('hold-until-close')
     // Default options (a fresh profile has no remembered verdict).
     if (client === 'native') await page.evaluate(() => window.__startNative('/events'))
     else await page.evaluate(() => window.__start('/events'))
@@ -137,13 +148,48 @@ async function firstEvent(browser, client) {
       stepDownMs: stepDown ? stepDown.at - log.startedAt : undefined,
       transport: log.native ? 'native' : log.transport,
     }
-  })
+  }, via)
 }
 
-const browser = await launchBenchBrowser()
-try {
-  const hubText = BURST === undefined ? 'hub defaults' : `hub defaults but batch burst ${BURST} ms`
-  console.log(`Chromium, loopback, ${hubText}; ${EVENTS} events at ${RATE}/s per transport; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores.\n`)
+async function reportFirstEvent(browser, via, what) {
+  console.log(`\nTime to first event behind ${what}, default options (${RUNS} runs each)`)
+  const sdkRuns = []
+  for (let i = 0; i < RUNS; i++) {
+    const run = await firstEvent(browser, 'sdk', via)
+    if (!run) {
+      console.log('  skipped: nginx is not installed (apt-get install -y nginx)')
+      return
+    }
+    sdkRuns.push(run)
+  }
+  const nativeRun = await firstEvent(browser, 'native', via)
+  const sdkFirst = sdkRuns.map((r) => r.firstMs)
+  const sdkMedian = quantile(sdkFirst, 0.5)
+  const nativeText = Number.isFinite(nativeRun.firstMs)
+    ? `${(nativeRun.firstMs / 1000).toFixed(2)} s`
+    : `> ${WINDOW_S} s (never within the run)`
+  const seconds = (ms) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'never')
+  console.log(
+    table(
+      ['client', 'first event', 'runs', 'step-down at', 'final transport', 'target'],
+      [
+        [
+          'resilient-sse',
+          `${seconds(sdkMedian)} (median)`,
+          sdkFirst.map(seconds).join(', '),
+          sdkRuns.map((r) => (r.stepDownMs === undefined ? '-' : seconds(r.stepDownMs))).join(', '),
+          [...new Set(sdkRuns.map((r) => r.transport))].join(', '),
+          `≤ ${TARGETS.firstEventMs / 1000} s`,
+        ],
+        ['native EventSource', nativeText, '1', '-', 'native', '-'],
+      ],
+    ),
+  )
+  const ratio = Number.isFinite(nativeRun.firstMs) ? `${(nativeRun.firstMs / sdkMedian).toFixed(1)}×` : `> ${((WINDOW_S * 1000) / sdkMedian).toFixed(1)}×`
+  console.log(`first event: native / resilient-sse ${ratio}; resilient-sse / target ${(sdkMedian / TARGETS.firstEventMs).toFixed(2)}×`)
+}
+
+async function reportLatency(browser) {
   const latency = []
   for (const transport of ['native', 'eventsource', 'fetch', 'sse-close', 'long-poll']) {
     const result = await measureLatency(browser, transport)
@@ -172,34 +218,15 @@ try {
   )
   const skew = Math.min(...latency.map((r) => r.min))
   if (skew < 0) console.log(`(smallest latency ${formatMs(skew)} ms: the two clocks disagree by about that much)`)
+}
 
-  console.log(`\nTime to first event behind hold-until-close, default options (${RUNS} runs each)`)
-  const sdkRuns = []
-  for (let i = 0; i < RUNS; i++) sdkRuns.push(await firstEvent(browser, 'sdk'))
-  const nativeRun = await firstEvent(browser, 'native')
-  const sdkFirst = sdkRuns.map((r) => r.firstMs)
-  const sdkMedian = quantile(sdkFirst, 0.5)
-  const nativeText = Number.isFinite(nativeRun.firstMs)
-    ? `${(nativeRun.firstMs / 1000).toFixed(2)} s`
-    : `> ${WINDOW_S} s (never within the run)`
-  console.log(
-    table(
-      ['client', 'first event', 'runs', 'step-down at', 'final transport', 'target'],
-      [
-        [
-          'resilient-sse',
-          `${(sdkMedian / 1000).toFixed(2)} s (median)`,
-          sdkFirst.map((ms) => `${(ms / 1000).toFixed(2)} s`).join(', '),
-          sdkRuns.map((r) => (r.stepDownMs === undefined ? '-' : `${(r.stepDownMs / 1000).toFixed(2)} s`)).join(', '),
-          [...new Set(sdkRuns.map((r) => r.transport))].join(', '),
-          `≤ ${TARGETS.firstEventMs / 1000} s`,
-        ],
-        ['native EventSource', nativeText, '1', '-', 'native', '-'],
-      ],
-    ),
-  )
-  const ratio = Number.isFinite(nativeRun.firstMs) ? `${(nativeRun.firstMs / sdkMedian).toFixed(1)}×` : `> ${((WINDOW_S * 1000) / sdkMedian).toFixed(1)}×`
-  console.log(`first event: native / resilient-sse ${ratio}; resilient-sse / target ${(sdkMedian / TARGETS.firstEventMs).toFixed(2)}×`)
+const browser = await launchBenchBrowser()
+try {
+  const hubText = BURST === undefined ? 'hub defaults' : `hub defaults but batch burst ${BURST} ms`
+  console.log(`Chromium, loopback, ${hubText}; ${EVENTS} events at ${RATE}/s per transport; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores.\n`)
+  if (EVENTS > 0) await reportLatency(browser)
+  await reportFirstEvent(browser, 'proxy', 'the simulated hold-until-close proxy')
+  await reportFirstEvent(browser, 'nginx', 'a real nginx (proxy_buffering on, HTTP/1.0 upstream, X-Accel-Buffering ignored)')
 } finally {
   await browser.close()
 }
