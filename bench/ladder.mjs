@@ -10,7 +10,9 @@
 //    (hold-until-close), with DEFAULT options, next to native EventSource through the same proxy:
 //    native gets nothing until the response ends, which an event stream never does. Then the
 //    same behind a real nginx that buffers (skipped when nginx is not installed): it holds the
-//    response head as well, so the full 5 s canaryTimeout runs before the step-down.
+//    response head as well, so the full 5 s canaryTimeout runs before the step-down. nginx does
+//    release a held stream once its proxy buffer fills (a few KB), so native EventSource gets
+//    its first events there after some seconds, in bursts (at the 10 events/s published here).
 //
 // The hub runs with its default options (ping 15 s, wait 25 s, batch burst 50 ms): the batch
 // burst is why sse-close and long-poll latencies sit around 50 ms and above.
