@@ -13,7 +13,7 @@
 // on a shared machine. "decode only" times the streaming TextDecoder alone: the floor.
 //
 // Usage: node bench/parser.mjs  (PARSER_MODULE=.tmp/parser.js to bench an esbuild output;
-// ROUNDS=9 WARMUP=3 to change the counts)
+// ROUNDS=9 WARMUP=3 to change the counts; PARSE_ONLY=1 adds a parse-only comparison)
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
@@ -154,6 +154,45 @@ for (const corpus of corpora) {
       `a parser costing nothing beyond the decode would reach ${ceiling}x over eventsource-parser`,
   )
 }
+// Optional: the parsers alone, both fed the same pre-decoded strings (no decoding in the timing;
+// fetch-event-source only takes bytes, so it sits this one out). PARSE_ONLY=1 to run it.
+if (process.env.PARSE_ONLY) {
+  const textRunners = {
+    'resilient-sse': (texts) => {
+      let checksum = 0
+      const parser = createEventStreamParser({ onEvent: (message) => (checksum += message.data.length) })
+      for (const text of texts) parser.feed(text)
+      parser.end()
+      return checksum
+    },
+    'eventsource-parser': (texts) => {
+      let checksum = 0
+      const parser = createParser({ onEvent: (message) => (checksum += message.data.length) })
+      for (const text of texts) parser.feed(text)
+      return checksum
+    },
+  }
+  for (const corpus of corpora) {
+    const decoder = new TextDecoder()
+    const texts = corpus.chunks.map((chunk) => decoder.decode(chunk, { stream: true }))
+    const cpu = { 'resilient-sse': [], 'eventsource-parser': [] }
+    for (let round = 0; round < warmup + rounds; round++) {
+      for (const name of round % 2 ? Object.keys(cpu).reverse() : Object.keys(cpu)) {
+        const start = process.cpuUsage()
+        textRunners[name](texts)
+        const used = process.cpuUsage(start)
+        if (round >= warmup) cpu[name].push((used.user + used.system) / 1000)
+      }
+    }
+    const ours = median(cpu['resilient-sse'])
+    const theirs = median(cpu['eventsource-parser'])
+    console.log(
+      `parse only, ${corpus.name.padEnd(12)} cpu ms: resilient-sse ${ours.toFixed(1)}, ` +
+        `eventsource-parser ${theirs.toFixed(1)}: ours/eventsource-parser ${(theirs / ours).toFixed(2)}x`,
+    )
+  }
+}
+
 if (!consistent) {
   console.error('MISMATCH: the parsers did not all produce the expected event count and data checksum')
   process.exitCode = 1
