@@ -1,6 +1,10 @@
+import { createServer, get, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
-import { isHubError, RedisStreamStore, type StoredEvent } from '../../src/server/index'
+import { createRoundRobinProxy } from '../../playground/network/index.mjs'
+import { ResilientEventSource } from '../../src/client'
+import { createEventHub, type EventHub, type EventHubOptions, isHubError, RedisStreamStore, type StoredEvent } from '../../src/server/index'
 import { startRedis, type RedisServer } from '../support/redis'
 import { describeEventStoreContract } from '../unit/server/store-contract'
 
@@ -194,5 +198,185 @@ describe('RedisStreamStore when Redis goes away', () => {
     const events = store()
     await events.close()
     expect(await codeOf(events.append({ event: 'message', data: 'x' }))).toBe('closed')
+  })
+})
+
+async function hubNode(key: string, options: EventHubOptions = {}): Promise<{ hub: EventHub; store: RedisStreamStore; origin: string }> {
+  const nodeStore = new RedisStreamStore({ url: redis.url, key })
+  const hub = createEventHub({ store: nodeStore, wait: 1, ...options })
+  const server: Server = createServer((req, res) => void hub.handle(req, res))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(async () => {
+    await hub.close({ timeout: 200 })
+    server.closeAllConnections()
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await nodeStore.close()
+  })
+  return { hub, store: nodeStore, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
+
+async function roundRobin(origins: readonly string[]) {
+  const proxy = await createRoundRobinProxy(origins)
+  cleanups.push(() => proxy.close())
+  return proxy
+}
+
+function openClient(url: string, transport: 'fetch' | 'sse-close' | 'long-poll') {
+  const es = new ResilientEventSource(url, {
+    transports: [transport],
+    // Repeats must show: the server side alone has to deliver each event once.
+    dedupe: false,
+    remember: false,
+    wait: 1,
+    retry: { initialDelay: 50, maxDelay: 300 },
+  })
+  cleanups.push(() => es.close())
+  const received: Array<{ id: string; data: string }> = []
+  let opened = false
+  es.addEventListener('open', () => {
+    opened = true
+  })
+  es.addEventListener('message', (event) => received.push({ id: event.lastEventId, data: event.data }))
+  return { es, received, opened: () => opened }
+}
+
+function expectIncreasing(ids: readonly string[]): void {
+  for (let index = 1; index < ids.length; index += 1) {
+    const [ms, seq] = ids[index]!.split('-').map(Number)
+    const [lastMs, lastSeq] = ids[index - 1]!.split('-').map(Number)
+    expect(ms! > lastMs! || (ms === lastMs && seq! > lastSeq!), `${ids[index]} after ${ids[index - 1]}`).toBe(true)
+  }
+}
+
+describe('two hubs on one Redis, a client alternating between them on every request', () => {
+  test.each(['fetch', 'sse-close', 'long-poll'] as const)('%s: every event once, in order', async (transport) => {
+    const key = freshKey()
+    // Streams rotate every ~300 ms, so the fetch client reconnects (to the other node) repeatedly.
+    const nodeA = await hubNode(key, { rotateAfter: 300 })
+    const nodeB = await hubNode(key, { rotateAfter: 300 })
+    const proxy = await roundRobin([nodeA.origin, nodeB.origin])
+    const client = openClient(`${proxy.url}/events`, transport)
+    await waitFor(client.opened, 'the client opened')
+    const published: string[] = []
+    for (let index = 0; index < 40; index += 1) {
+      const node = index % 2 === 0 ? nodeA : nodeB
+      published.push(await node.hub.publish({ data: `e${index}` }))
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    await waitFor(() => client.received.length >= 40, `40 events on ${transport}`, 15_000)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(client.received.map((event) => event.data)).toEqual(published.map((_, index) => `e${index}`))
+    expect(client.received.map((event) => event.id)).toEqual(published)
+    expectIncreasing(published)
+    // Requests really alternated: both nodes served several.
+    const [toA, toB] = proxy.stats().byTarget
+    expect(toA).toBeGreaterThanOrEqual(2)
+    expect(toB).toBeGreaterThanOrEqual(2)
+  })
+
+  test('trimming past retention while the client is away produces _gap, then delivery goes on', async () => {
+    const key = freshKey()
+    const store = new RedisStreamStore({ url: redis.url, key, retention: { maxEvents: 5 } })
+    cleanups.push(() => store.close())
+    const hub = createEventHub({ store, wait: 1 })
+    const server = createServer((req, res) => void hub.handle(req, res))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(async () => {
+      await hub.close({ timeout: 200 })
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    const first = await hub.publish({ data: 'kept-by-client' })
+    const trimmed: string[] = []
+    for (let index = 0; index < 8; index += 1) trimmed.push(await hub.publish({ data: `t${index}` }))
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const response = await fetch(`${origin}/events?mode=close&wait=0`, { headers: { 'Last-Event-ID': first } })
+    const body = await response.text()
+    expect(body).toContain('event: _gap')
+    const gap = JSON.parse(/event: _gap\ndata: (.*)\n/.exec(body)![1]!) as { reason: string; cursor: string }
+    expect(gap.reason).toBe('expired')
+    // Events t0..t2 were trimmed; delivery resumes at t3, the oldest retained.
+    expect(gap.cursor).toBe(trimmed[2])
+    expect([...body.matchAll(/^data: (t\d)$/gm)].map((match) => match[1])).toEqual(['t3', 't4', 't5', 't6', 't7'])
+  })
+})
+
+describe('two hubs on one Redis that restarts mid-stream', () => {
+  test('open streams stay open; publishes before and after arrive once; publish during the outage rejects with store-unavailable', async () => {
+    const key = freshKey()
+    const nodeA = await hubNode(key, { rotateAfter: 0 })
+    const nodeB = await hubNode(key, { rotateAfter: 0 })
+    const proxy = await roundRobin([nodeA.origin, nodeB.origin])
+    const clients = [openClient(`${proxy.url}/events`, 'fetch'), openClient(`${proxy.url}/events`, 'fetch')]
+    await waitFor(() => clients.every((client) => client.opened()), 'both clients opened (one per node)')
+    expect(proxy.stats().byTarget).toEqual([1, 1])
+    const expected: string[] = []
+    for (let index = 0; index < 4; index += 1) {
+      await (index % 2 === 0 ? nodeA : nodeB).hub.publish({ data: `before${index}` })
+      expected.push(`before${index}`)
+    }
+    await waitFor(() => clients.every((client) => client.received.length === 4), 'events before the restart')
+
+    await redis.stop()
+    const refused: unknown = await nodeA.hub.publish({ data: 'during' }).catch((error: unknown) => error)
+    expect(isHubError(refused) && refused.code).toBe('store-unavailable')
+    await redis.start()
+    await waitFor(
+      () => nodeB.hub.publish({ data: 'after0' }).then(() => true, () => false),
+      'a publish succeeds after the restart',
+      10_000,
+    )
+    expected.push('after0')
+    for (let index = 1; index < 4; index += 1) {
+      await (index % 2 === 0 ? nodeA : nodeB).hub.publish({ data: `after${index}` })
+      expected.push(`after${index}`)
+    }
+    await waitFor(() => clients.every((client) => client.received.length >= 8), 'events after the restart', 15_000)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    for (const client of clients) expect(client.received.map((event) => event.data)).toEqual(expected)
+    // The hubs kept their open streams through the outage: no client reconnected.
+    expect(proxy.stats().totalRequests).toBe(2)
+  })
+})
+
+describe('one hub, 1,000 open streams', () => {
+  test('share ONE XREAD connection; a publish reaches all of them', async () => {
+    const key = freshKey()
+    const node = await hubNode(key, { rotateAfter: 0 })
+    const url = new URL(`${node.origin}/events?mode=stream`)
+    const streams: IncomingMessage[] = []
+    const bodies: string[] = []
+    cleanups.push(() => {
+      for (const stream of streams) stream.destroy()
+    })
+    await Promise.all(
+      Array.from(
+        { length: 1000 },
+        (_, index) =>
+          new Promise<void>((resolve, reject) => {
+            const request = get(url, { agent: false }, (response) => {
+              streams.push(response)
+              bodies[index] = ''
+              response.setEncoding('utf8')
+              response.on('data', (chunk: string) => {
+                bodies[index] += chunk
+                if (bodies[index]!.includes('event: _canary')) resolve()
+              })
+            })
+            request.on('error', reject)
+          }),
+      ),
+    )
+    expect(node.hub.stats().connections.stream).toBe(1000)
+    const client = await admin()
+    const list = String(await client.sendCommand(['CLIENT', 'LIST']))
+      .split('\n')
+      .filter((line) => line.startsWith('id='))
+    expect(list.filter((line) => line.includes('cmd=xread'))).toHaveLength(1)
+    // The hub's store: one command connection + one reader; the test's admin client makes three.
+    expect(list).toHaveLength(3)
+    const id = await node.hub.publish({ data: 'to-everyone' })
+    await waitFor(() => bodies.every((body) => body.includes(`id: ${id}\n`)), 'all 1,000 streams got the event', 10_000)
+    for (const body of bodies) expect(body.split('data: to-everyone').length).toBe(2)
   })
 })
