@@ -82,6 +82,23 @@ describe('properties (fast-check)', () => {
     )
   })
 
+  test('with a small maxEventSize, the chunking changes nothing either (drops, errors, comments)', () => {
+    fc.assert(
+      fc.property(sseText, offsets, fc.integer({ min: 0, max: 24 }), (text, at, maxEventSize) => {
+        const whole = runParser([text], { maxEventSize })
+        // A defaulted "message" type did not count toward the size: allow its 7 characters.
+        for (const event of whole.events) {
+          expect(event.data.length + event.type.length + (event.id?.length ?? 0)).toBeLessThanOrEqual(
+            maxEventSize + (event.type === 'message' ? 7 : 0),
+          )
+        }
+        expect(runParser(cut(text, at), { maxEventSize })).toEqual(whole)
+        expect(runParser(cut(new TextEncoder().encode(text), at), { maxEventSize })).toEqual(whole)
+      }),
+      { numRuns: 1500 },
+    )
+  })
+
   test('listeners throwing anywhere lose nothing: every event arrives once, in order', () => {
     fc.assert(
       fc.property(sseText, offsets, fc.array(fc.nat({ max: 40 }), { maxLength: 6 }), (text, at, throwAt) => {
