@@ -22,6 +22,7 @@ const DEFAULT_SETTINGS = {
   transports: ALL_TRANSPORTS.map((name) => ({ name, enabled: true })),
   canary: '5000',
   remember: 'default',
+  shared: false,
 }
 
 function loadSettings() {
@@ -33,6 +34,7 @@ function loadSettings() {
       transports: valid ? saved.transports.map((/** @type {any} */ t) => ({ name: t.name, enabled: t.enabled !== false })) : DEFAULT_SETTINGS.transports,
       canary: typeof saved?.canary === 'string' ? saved.canary : DEFAULT_SETTINGS.canary,
       remember: typeof saved?.remember === 'string' ? saved.remember : DEFAULT_SETTINGS.remember,
+      shared: saved?.shared === true,
     }
   } catch {
     return structuredClone(DEFAULT_SETTINGS)
@@ -146,12 +148,26 @@ function isStalled(/** @type {SeqTracker} */ tracker, /** @type {number} */ sinc
 
 // ---- the SDK -----------------------------------------------------------------------------------
 
+/** The worker script of `resilient-sse/worker`, when the build has one (else tabs use Web Locks). */
+let workerUrl = /** @type {string | undefined} */ (undefined)
+
 function sdkOptions() {
   const transports = settings.transports.filter((t) => t.enabled).map((t) => t.name)
   const canaryTimeout = settings.canary === 'false' ? false : Number(settings.canary)
   const remember =
     settings.remember === 'default' ? true : settings.remember === 'off' ? false : { ttl: Number(settings.remember) }
-  return { transports, canaryTimeout, remember }
+  /** @type {Record<string, unknown>} */
+  const options = { transports, canaryTimeout, remember }
+  if (settings.shared) options.shared = workerUrl ? { workerUrl } : true
+  return options
+}
+
+async function findWorker() {
+  for (const candidate of ['/pkg/worker.js', '/pkg/worker/index.js']) {
+    const response = await fetch(candidate, { method: 'HEAD', cache: 'no-store' }).catch(() => undefined)
+    if (response?.ok) return candidate
+  }
+  return undefined
 }
 
 /** @param {string} [why] */
@@ -429,7 +445,7 @@ function move(index, delta) {
 function transportsChanged() {
   saveSettings()
   renderTransports()
-  startSdk(`transports ${sdkOptions().transports.join(' → ')}`)
+  startSdk(`transports ${settings.transports.filter((t) => t.enabled).map((t) => t.name).join(' → ')}`)
 }
 renderTransports()
 
@@ -448,6 +464,20 @@ rememberSelect.addEventListener('change', () => {
   saveSettings()
   startSdk(`remember ${rememberSelect.selectedOptions[0]?.textContent ?? rememberSelect.value}`)
 })
+
+const sharedBox = /** @type {HTMLInputElement} */ ($('shared'))
+sharedBox.checked = settings.shared
+sharedBox.addEventListener('change', () => {
+  settings.shared = sharedBox.checked
+  saveSettings()
+  startSdk(settings.shared ? 'shared: one connection for all tabs' : 'shared off: a connection per tab')
+})
+
+function describeShared() {
+  $('shared-note').textContent = workerUrl
+    ? `Tabs share one connection through the SharedWorker at ${workerUrl}. Open another tab and watch the open requests.`
+    : 'Tabs share one connection: a Web Locks leader tab streams and BroadcastChannel fans out. Open another tab and watch the open requests.'
+}
 
 $('reset-remembered').addEventListener('click', () => {
   const keys = []
@@ -541,7 +571,7 @@ function render() {
     $('sdk-transport').dataset.transport = transport ?? ''
     const stalled = isStalled(sdk.tracker, sdk.lastAt)
     let note = transport ? (stalled ? 'waiting for events…' : TRANSPORT_NOTES[transport] ?? '') : 'choosing a transport…'
-    const top = sdkOptions().transports[0]
+    const top = settings.transports.find((t) => t.enabled)?.name
     if (transport && transport !== top && server.mode === 'direct' && settings.remember !== 'off') {
       // The verdict outlives the bad network on purpose; say how to see the climb back.
       note = `${note}\nremembered verdict · reset it to climb back now`
@@ -601,12 +631,17 @@ function render() {
 
 // ---- start -------------------------------------------------------------------------------------
 
-api('/api/state')
-  .then((state) => {
+Promise.all([
+  api('/api/state').then((state) => {
     applyState(state)
     modeSelect.value = state.mode
     explainMode(state.mode)
-  })
+  }),
+  findWorker().then((url) => {
+    workerUrl = url
+    describeShared()
+  }),
+])
   .catch(() => undefined)
   .finally(() => {
     startSdk()

@@ -140,6 +140,33 @@ describe('npm run playground', () => {
     await profile.close()
   })
 
+  test('`shared`: two tabs, one SDK connection; the other tab takes over when the first closes', async () => {
+    const hubStreams = async () => ((await (await fetch(`${url}api/state`)).json()) as { hub: { connections: { stream: number } } }).hub.connections.stream
+    const profile = await newProfile(browser, { viewport: { width: 1280, height: 900 } })
+    const first = await profile.newPage()
+    await first.goto(url)
+    await first.waitForFunction(() => Number(document.querySelector('[data-testid="sdk-events"]')?.textContent) >= 2, undefined, { timeout: 15_000 })
+    await first.check('[data-testid="shared"]')
+    // Let the first tab's shared stream settle (its native stream + the shared one) before the
+    // second tab joins: tabs that start within the same second can each open a connection
+    // (see the report: a join race in the multiplexer).
+    await expect.poll(hubStreams, { timeout: 10_000 }).toBe(2)
+    const second = await profile.newPage()
+    await second.goto(url)
+    const events = async (page: Page, n: number) =>
+      page.waitForFunction((min) => Number(document.querySelector('[data-testid="sdk-events"]')?.textContent) >= min, n, { timeout: 15_000 })
+    await events(second, 5)
+    // Two native EventSources (one per tab) and one SDK stream for both tabs.
+    await expect.poll(hubStreams, { timeout: 10_000 }).toBe(3)
+
+    await first.close()
+    const before = await count(second, 'sdk-events')
+    await events(second, before + 10)
+    await expect.poll(hubStreams, { timeout: 10_000 }).toBe(2)
+    expect(await text(second, 'sdk-lost')).toMatch(/^0 lost, 0 duplicated/)
+    await profile.close()
+  })
+
   test('the page fits a phone: one column, no horizontal scroll', async () => {
     const profile = await newProfile(browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 })
     const page = await profile.newPage()
