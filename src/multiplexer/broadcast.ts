@@ -105,4 +105,4 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
 }
 
 /** The `broadcast` coordinator on the page's own `BroadcastChannel` and `navigator.locks`. */
-export const broadcastCoordinator: Coordinator = createBroadcastCoordinator()
+export const broadcastCoordinator: Coordinator = /* @__PURE__ */ createBroadcastCoordinator()

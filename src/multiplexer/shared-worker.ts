@@ -37,8 +37,9 @@ type TabBody = TabMessage extends infer M ? (M extends unknown ? Omit<M, 'v' | '
  * named after the stream's key: the worker runs the one connection and answers each tab on its
  * port. A tab answers the worker's heartbeats and header requests, posts `leave` on close and
  * on `pagehide` (ports have no close event) and joins again on a `pageshow` from the
- * back/forward cache. A worker that fails to load or stays silent for
- * {@link WORKER_ACK_TIMEOUT} ms sends the tab to the next coordinator.
+ * back/forward cache. A worker that fails to load sends the tab to the next coordinator; one
+ * that stays silent for {@link WORKER_ACK_TIMEOUT} ms too, but a late answer brings the tab
+ * back (from the fallback's cursor), so a slow start does not leave a second connection.
  * @param platform - `SharedWorker`, the stream engine and the fallback ladder (tests)
  * @returns the `shared-worker` coordinator
  */
@@ -59,8 +60,8 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       let acked = false
       let closed = false
       const post = (body: TabBody): void => port?.postMessage({ v: PROTOCOL_VERSION, key, tab: me, ...body })
-      const join = (): void => {
-        tab.rejoin()
+      const join = (from?: string): void => {
+        tab.rejoin(from)
         post({ kind: 'join', url: request.url, options: request.options, lastEventId: tab.cursor, eventTypes: [...types], hasHeaders: !!resolveHeaders })
       }
       const leave = (): void => post({ kind: 'leave' })
@@ -74,11 +75,23 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         scope.removeEventListener?.('pagehide', leave)
         scope.removeEventListener?.('pageshow', onShow)
       }
+      // The fallback's own cursor: a worker that answers late takes the tab back from there.
+      let cursor = request.lastEventId
       const fall = (): void => {
         if (acked || fallback || closed) return
-        detach()
+        cursor = tab.cursor
         const next = (platform.fallback ?? [broadcastCoordinator, inPageCoordinator]).find((c) => c.isSupported(shared)) ?? inPageCoordinator
-        fallback = next.connect({ ...request, lastEventId: tab.cursor, eventTypes: [...types] }, sink, shared)
+        fallback = next.connect({ ...request, lastEventId: tab.cursor, eventTypes: [...types] }, {
+          ...sink,
+          message: (message) => {
+            cursor = message.lastEventId
+            sink.message(message)
+          },
+        }, shared)
+      }
+      const fail = (): void => {
+        fall()
+        detach()
       }
       const answer = (message: CoordinatorMessage & { kind: 'headers-request' }): void => {
         const reply = (body: { headers?: Record<string, string>; error?: { name: 'StreamError'; code: 'headers'; message: string; retryable: true } }): void =>
@@ -93,13 +106,19 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       try {
         const worker = new (Worker()!)(String(shared.workerUrl), { name: key })
         port = worker.port
-        worker.onerror = fall
+        worker.onerror = fail
         port.onmessage = ({ data }) => {
           if (!isProtocolMessage(data, key)) return
           const message = data as CoordinatorMessage
           if (message.kind === 'heartbeat') post({ kind: 'heartbeat' })
-          else if (message.kind === 'rejoin') join()
           else if (message.kind === 'headers-request') answer(message)
+          else if (fallback) {
+            // Slow, not broken: leave the fallback and join again from where it got to.
+            if (message.kind !== 'joined') return
+            fallback.close()
+            fallback = undefined
+            join(cursor)
+          } else if (message.kind === 'rejoin') join()
           else {
             if (message.kind === 'joined') acked = true
             tab.receive(message)
@@ -111,7 +130,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         scope.addEventListener?.('pageshow', onShow)
       } catch {
         // A blocked or invalid worker URL throws synchronously.
-        fall()
+        fail()
       }
       const timer = setTimeout(fall, WORKER_ACK_TIMEOUT)
       return {
@@ -133,4 +152,4 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
 }
 
 /** The `shared-worker` coordinator on the page's own `SharedWorker`. */
-export const sharedWorkerCoordinator: Coordinator = createSharedWorkerCoordinator()
+export const sharedWorkerCoordinator: Coordinator = /* @__PURE__ */ createSharedWorkerCoordinator()

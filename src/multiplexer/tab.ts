@@ -10,8 +10,8 @@ export interface TabSide {
   readonly cursor: string
   /** Handles one message meant for this tab (addressed to it, or live). */
   receive(message: CoordinatorMessage): void
-  /** Call before sending `join` again: live messages are dropped until the answer. */
-  rejoin(): void
+  /** Call before sending `join` again (optionally from another cursor): live messages are dropped until the answer. */
+  rejoin(from?: string): void
   /** This tab now runs the stream itself: its own host's messages are all live. */
   lead(): void
   close(): void
@@ -92,8 +92,9 @@ export function createTabSide(request: SharedLinkRequest, sink: SharedLinkSink, 
           sink.gap(message.gap)
       }
     },
-    rejoin: () => {
+    rejoin: (from) => {
       joined = false
+      if (from !== undefined) cursor = from
     },
     lead: () => {
       joined = true

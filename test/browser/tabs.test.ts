@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { createEventHub } from '../../src/server/index'
 import { launchChromium, newProfile } from '../support/chromium'
 import {
   openTab,
@@ -14,7 +15,7 @@ import {
   waitForTab,
   type TabLog,
   type TabsApp,
-} from './support-tabs/tabs-app'
+} from './support-tabs/tabs-app.mjs'
 
 // One connection per browser profile in real Chromium: tabs are pages of one context, served
 // over plain HTTP/1.1 from loopback, with the companion hub counting open responses.
@@ -74,7 +75,7 @@ async function settle(): Promise<void> {
 
 describe.each<Mode>(['shared-worker', 'broadcast'])('shared: one connection for 8 tabs (%s)', (mode) => {
   test('the server holds one stream; every tab gets every event exactly once, in order', async () => {
-    app = await startTabsApp(files)
+    app = await startTabsApp(files, createEventHub({}))
     const context = await profile(mode)
     const connections = sampleMax(() => app!.openConnections())
     const tabs = await openTabs(context, 8)
@@ -101,7 +102,7 @@ describe.each<Mode>(['shared-worker', 'broadcast'])('shared: one connection for 
   })
 
   test('a tab that opens late receives the events after its own cursor, then live ones', async () => {
-    app = await startTabsApp(files)
+    app = await startTabsApp(files, createEventHub({}))
     const context = await profile(mode)
     const [first] = await openTabs(context, 2)
     await app.publish(12, 5)
@@ -120,7 +121,7 @@ describe.each<Mode>(['shared-worker', 'broadcast'])('shared: one connection for 
 
 describe('Web Locks leader hand-over (SharedWorker deleted)', () => {
   test('closing the leader tab hands over within 2 s; events published meanwhile arrive exactly once everywhere', async () => {
-    app = await startTabsApp(files)
+    app = await startTabsApp(files, createEventHub({}))
     const context = await profile('broadcast')
     const [leader, ...others] = await openTabs(context, 5)
     await app.publish(10, 5)
@@ -144,7 +145,7 @@ describe('Web Locks leader hand-over (SharedWorker deleted)', () => {
   })
 
   test('two hand-overs in a row, then the last tab closes the connection', async () => {
-    app = await startTabsApp(files)
+    app = await startTabsApp(files, createEventHub({}))
     const context = await profile('broadcast')
     const tabs = await openTabs(context, 3)
     await app.publish(5, 5)
@@ -163,7 +164,7 @@ describe('Web Locks leader hand-over (SharedWorker deleted)', () => {
 
 describe('HTTP/1.1: six connections per host', () => {
   test('shared on: 10 tabs keep receiving and another page of the origin still loads', async () => {
-    app = await startTabsApp(files)
+    app = await startTabsApp(files, createEventHub({}))
     const context = await profile('shared-worker')
     const tabs = await openTabs(context, 10)
     await app.publish(10, 5)
@@ -171,11 +172,12 @@ describe('HTTP/1.1: six connections per host', () => {
     for (const tab of tabs) expect(data(await readTab(tab))).toEqual(range(1, 10))
     const fetched = await tabs[9]!.evaluate(() => (window as unknown as { __fetch(p: string, t: number): Promise<string> }).__fetch('/other', 3000))
     expect(fetched).toBe('ok')
-    expect(app.openConnections()).toBe(1)
+    const locks = await tabs[0]!.evaluate(() => (window as unknown as { __locks(): Promise<{ held: number; pending: number }> }).__locks())
+    expect(app.openConnections(), JSON.stringify({ requests: app.eventRequests, locks, worker: app.workerFetches() })).toBe(1)
   })
 
   test('shared off (the comparison): the 7th tab stalls, and so does another page of the origin', async () => {
-    app = await startTabsApp(files)
+    app = await startTabsApp(files, createEventHub({}))
     const context = await profile('shared-worker')
     const tabs: Page[] = []
     for (let i = 0; i < 10; i++) tabs.push(await openTab(context, app))

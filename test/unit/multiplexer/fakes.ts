@@ -123,18 +123,27 @@ export function createFakeBrowser(): { page(): FakePage; holder(name: string): F
 
 // ---- message ports and a SharedWorker bound to one in-memory worker scope ---------------------
 
-/** Two entangled ports: what one posts, the other receives (structured clone, async). */
+/** Two entangled ports: what one posts, the other receives once started (structured clone, async). */
 export function createPortPair(): [MessagePortLike, MessagePortLike] {
-  const make = (): MessagePortLike & { peer?: MessagePortLike & { closed: boolean }; closed: boolean } => ({
+  type Port = MessagePortLike & { peer?: Port; closed: boolean; started: boolean; queue: unknown[] }
+  const make = (): Port => ({
     onmessage: null,
     closed: false,
+    started: false,
+    queue: [],
     postMessage(message: unknown) {
       const peer = this.peer
       if (this.closed || !peer) return
       const data = structuredClone(message)
       queueMicrotask(() => {
-        if (!peer.closed) peer.onmessage?.({ data })
+        if (peer.closed) return
+        if (peer.started) peer.onmessage?.({ data })
+        else peer.queue.push(data)
       })
+    },
+    start() {
+      this.started = true
+      for (const data of this.queue.splice(0)) this.onmessage?.({ data })
     },
     close() {
       this.closed = true

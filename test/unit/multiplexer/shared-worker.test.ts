@@ -178,6 +178,43 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
     expect(connected.map((request) => request.lastEventId)).toEqual(['e7'])
   })
 
+  test('a worker that answers late takes the tab back from the fallback: one stream again, nothing lost or repeated', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
+    const engine = createFakeEngine()
+    const scope = createWorkerScope({ run: engine.run })
+    cleanup.push(scope.close)
+    const inPage: Coordinator = { name: 'in-page', isSupported: () => true, connect: (request, sink) => engine.run(request, sink) }
+    const coordinator = createSharedWorkerCoordinator({
+      SharedWorker: class {
+        readonly port
+        onerror = null
+        constructor() {
+          const [page, worker] = createPortPair()
+          // The worker script takes 1.5 s to start.
+          setTimeout(() => scope.connect(worker), WORKER_ACK_TIMEOUT + 500)
+          this.port = page
+        }
+      },
+      run: engine.run,
+      fallback: [inPage],
+    })
+    const record = recordTab()
+    cleanup.push(coordinator.connect(tabRequest(), record.sink, SHARED).close)
+    await vi.advanceTimersByTimeAsync(WORKER_ACK_TIMEOUT + 10)
+    expect(engine.live()).toHaveLength(1)
+    engine.publish(3)
+    await flush()
+    expect(record.data).toEqual(range(1, 3))
+    await vi.advanceTimersByTimeAsync(600)
+    engine.publish(2)
+    await flush(50)
+    engine.publish(1)
+    await flush(50)
+    expect(record.data).toEqual(range(1, 6))
+    expect(engine.live()).toHaveLength(1)
+    expect(engine.live()[0]!.request.lastEventId).toBe('')
+  })
+
   test('a worker that answers in time is kept (no fallback)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const connected: SharedLinkRequest[] = []
@@ -196,12 +233,17 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
     const [page, worker] = createPortPair()
     const received: unknown[] = []
     page.onmessage = ({ data }) => void received.push(data)
+    page.start!()
     scope.connect(worker)
     page.postMessage({ v: PROTOCOL_VERSION + 1, key: 'k', kind: 'join', tab: 't', url: 'u', options: WIRE, lastEventId: '', eventTypes: [], hasHeaders: false })
     page.postMessage({ v: PROTOCOL_VERSION + 1, key: 'k', kind: 'heartbeat', tab: 't' })
     await flush()
     expect(engine.streams).toHaveLength(0)
     expect(received).toEqual([])
+    // The same heartbeat in version 1 from a tab the worker does not know: asked to join.
+    page.postMessage({ v: PROTOCOL_VERSION, key: 'k', kind: 'heartbeat', tab: 't' })
+    await flush()
+    expect(received).toEqual([{ v: PROTOCOL_VERSION, key: 'k', kind: 'rejoin' }])
 
     // The tab side: a "worker" speaking version 2 is not heard, version 1 is.
     let workerSide: MessagePortLike | undefined
@@ -213,6 +255,7 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
         constructor() {
           const [pagePort, workerPort] = createPortPair()
           workerPort.onmessage = ({ data }) => void (tabId = (data as { tab: string }).tab)
+          workerPort.start!()
           workerSide = workerPort
           this.port = pagePort
         }
