@@ -5,7 +5,8 @@
 //    rate with the publish time in their data; latency = arrival in the page − publish time.
 //    Both clocks are `performance.timeOrigin + performance.now()` on the same machine (the page
 //    and Node read the same wall clock at sub-ms precision). A warm-up event that must arrive
-//    first makes sure the connection is up before the measured events start.
+//    first makes sure the connection is up before the measured events start. The events are
+//    split into rounds that interleave the transports (fresh page and hub per round).
 // 2. Time to first event behind a proxy that holds every response until it ends
 //    (hold-until-close), with DEFAULT options, next to native EventSource through the same proxy:
 //    native gets nothing until the response ends, which an event stream never does. Then the
@@ -19,6 +20,7 @@
 //
 // Usage: npx tsup && node bench/ladder.mjs [--events=500] [--rate=50] [--runs=3] [--window=15] [--burst=50]
 //   --events  measured events per transport (0 skips part 1)      --rate    events per second
+//   --rounds  rounds the events are split into, transports interleaved within each round
 //   --runs    time-to-first-event runs per client --window  seconds native EventSource is given
 //   --burst   the hub's batch burst in ms (how long a held close/poll response waits for more
 //             events after the first one); leave it out for the hub's default
@@ -46,6 +48,7 @@ function option(name, fallback) {
 const EVENTS = option('events', 500)
 const RATE = option('rate', 50)
 const RUNS = option('runs', 3)
+const ROUNDS = option('rounds', 5)
 const WINDOW_S = option('window', 15)
 const BURST = option('burst', undefined)
 
@@ -91,7 +94,8 @@ async function publishTimed(hub, count, rate) {
   }
 }
 
-async function measureLatency(browser, transport) {
+/** One round on one transport: `count` events. @returns the raw latencies and what arrived */
+async function measureLatency(browser, transport, count) {
   return withApp(browser, async ({ hub, page }) => {
     if (transport === 'native') await page.evaluate(() => window.__startNative('/events'))
     else await page.evaluate((t) => window.__start('/events', { transports: [t], remember: false }), transport)
@@ -103,25 +107,15 @@ async function measureLatency(browser, transport) {
     }
     if (!warm) throw new Error(`${transport}: the warm-up event never arrived`)
     const warmCount = (await readLog(page)).messages.length
-    await publishTimed(hub, EVENTS, RATE)
-    const log = await waitForLog(page, (l) => l.messages.length >= warmCount + EVENTS, 30_000)
+    await publishTimed(hub, count, RATE)
+    const log = await waitForLog(page, (l) => l.messages.length >= warmCount + count, 30_000)
     await sleep(200)
     const final = await readLog(page)
     const measured = final.messages.filter((m) => !m.data.startsWith('warm-'))
     const order = measured.map((m) => Number(m.data.split(' ')[0]))
-    const exact = log !== undefined && order.length === EVENTS && order.every((n, i) => n === i + 1)
+    const exact = log !== undefined && order.length === count && order.every((n, i) => n === i + 1)
     const latencies = measured.map((m) => m.at - Number(m.data.split(' ')[1]))
-    return {
-      transport,
-      received: measured.length,
-      exact,
-      p50: quantile(latencies, 0.5),
-      p90: quantile(latencies, 0.9),
-      p99: quantile(latencies, 0.99),
-      max: Math.max(...latencies),
-      min: Math.min(...latencies),
-      actual: final.native ? 'native' : final.transport,
-    }
+    return { received: measured.length, exact, latencies, actual: final.native ? 'native' : final.transport }
   })
 }
 
@@ -192,12 +186,33 @@ async function reportFirstEvent(browser, via, what) {
 }
 
 async function reportLatency(browser) {
-  const latency = []
-  for (const transport of ['native', 'eventsource', 'fetch', 'sse-close', 'long-poll']) {
-    const result = await measureLatency(browser, transport)
-    latency.push(result)
-    process.stderr.write(`  measured ${transport}\n`)
+  // Rounds interleave the transports, so a burst of background load hits all of them alike.
+  const transports = ['native', 'eventsource', 'fetch', 'sse-close', 'long-poll']
+  const perRound = Math.ceil(EVENTS / ROUNDS)
+  const acc = new Map(transports.map((t) => [t, { transport: t, received: 0, exact: true, latencies: [], actual: new Set() }]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const transport of transports) {
+      const result = await measureLatency(browser, transport, perRound)
+      const entry = acc.get(transport)
+      entry.received += result.received
+      entry.exact &&= result.exact
+      entry.latencies.push(...result.latencies)
+      entry.actual.add(result.actual)
+    }
+    process.stderr.write(`  round ${round + 1}/${ROUNDS}\n`)
   }
+  const latency = [...acc.values()].map((e) => ({
+    transport: e.transport,
+    received: e.received,
+    exact: e.exact,
+    actual: [...e.actual].join(', '),
+    p50: quantile(e.latencies, 0.5),
+    p90: quantile(e.latencies, 0.9),
+    p99: quantile(e.latencies, 0.99),
+    max: Math.max(...e.latencies),
+    min: Math.min(...e.latencies),
+  }))
+  const total = perRound * ROUNDS
   const native = latency[0]
   console.log('Per-event delivery latency (arrival in the page − publish time)')
   console.log(
@@ -206,7 +221,7 @@ async function reportLatency(browser) {
       latency.map((r) => [
         r.transport === 'native' ? 'native EventSource' : r.transport,
         r.actual,
-        `${r.received}/${EVENTS}`,
+        `${r.received}/${total}`,
         r.exact ? 'yes' : 'NO',
         formatMs(r.p50),
         formatMs(r.p90),
