@@ -126,10 +126,11 @@ export function useEventStream<T = MessageEvent<string>>(
       store.update(initialState(url))
       return
     }
-    const resume = store.resume?.[0] === key ? store.resume[1] : undefined
-    const source = new ResilientEventSource(url, clientOptions(() => latest.current, resume))
+    // Same key: `reconnect()` after a close (or StrictMode's re-mount): resume, keep `lastEvent`.
+    const again = store.resume?.[0] === key
+    const source = new ResilientEventSource(url, clientOptions(() => latest.current, again ? store.resume?.[1] : undefined))
     store.source = source
-    store.update(initialState(url))
+    store.update(again ? { status: 'connecting', error: null } : initialState(url))
     const unfollow = followStream(source, store.update)
     return () => {
       unfollow()

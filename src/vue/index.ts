@@ -98,7 +98,8 @@ export function useEventStream<T = MessageEvent<string>>(
   const types = (): string => (read().events ?? MESSAGE_ONLY).join('\n')
   const open = (href: string | URL | null | undefined, resume?: string): void => {
     stop()
-    update(initialState(href))
+    // `reconnect()` after a close resumes and keeps `lastEvent`; a new URL or options start afresh.
+    update(resume === undefined ? initialState(href) : { status: 'connecting', error: null })
     if (href == null) return
     const current = new ResilientEventSource(href, clientOptions(read, resume))
     const unfollow = followStream(current, update)

@@ -166,6 +166,21 @@ describe('useEventStream (React, happy-dom, loopback companion)', () => {
     expect(streamRequests()).toBe(2)
   })
 
+  test('reconnect() after close() keeps the selected state: a reducer goes on counting', async () => {
+    const { probe } = mount<string[]>((probe) =>
+      createElement(Stream<string[]>, { probe, url: loopback.url, options: { ...BASE, select: (event, list = []) => [...list, event.data] } }),
+    )
+    await until(() => probe.result?.status === 'open', 'open')
+    await loopback.hub.publish({ data: 'a' })
+    await until(() => probe.result?.lastEvent?.length === 1, 'first')
+    probe.result?.close()
+    await until(() => loopback.streams() === 0, 'closed')
+    await loopback.hub.publish({ data: 'b' })
+    probe.result?.reconnect()
+    await until(() => probe.result?.lastEvent?.length === 2, 'replayed into the same list')
+    expect(probe.result?.lastEvent).toEqual(['a', 'b'])
+  })
+
   test('url null opens nothing and reports closed', async () => {
     let url: string | null = null
     const { probe, render } = mount<MessageEvent<string>>((probe) => createElement(Stream<MessageEvent<string>>, { probe, url, options: BASE }))

@@ -113,6 +113,8 @@ describe('useEventStream (Vue, happy-dom, loopback companion)', () => {
     await until(() => loopback.streams() === 0, 'closed')
     await loopback.hub.publish({ data: 'while closed' })
     stream().reconnect()
+    // The old value stays until the replay replaces it.
+    expect(stream().lastEvent.value?.data).toBe('before')
     await until(() => stream().lastEvent.value?.data === 'while closed', 'replayed')
     expect(streamRequests()).toBe(2)
   })
