@@ -9,6 +9,8 @@ export interface LoopbackHub {
   readonly url: string
   /** Requests answered per path + `mode` query parameter, e.g. `stream`. */
   readonly requests: string[]
+  /** The `x-token` request header of each request in `requests` (`''` when absent). */
+  readonly tokens: string[]
   /** Open stream responses right now. */
   streams(): number
   close(): Promise<void>
@@ -21,9 +23,13 @@ export interface LoopbackHub {
 export async function startLoopbackHub(): Promise<LoopbackHub> {
   const hub = createEventHub({ cors: { origins: '*' }, minPing: 1, rotateAfter: 0 })
   const requests: string[] = []
+  const tokens: string[] = []
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    if (req.method !== 'OPTIONS') requests.push(`${url.pathname}:${url.searchParams.get('mode') ?? ''}`)
+    if (req.method !== 'OPTIONS') {
+      requests.push(`${url.pathname}:${url.searchParams.get('mode') ?? ''}`)
+      tokens.push(String(req.headers['x-token'] ?? ''))
+    }
     void hub.handle(req, res)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -32,6 +38,7 @@ export async function startLoopbackHub(): Promise<LoopbackHub> {
     hub,
     url: `http://127.0.0.1:${port}/events`,
     requests,
+    tokens,
     streams: () => hub.stats().connections.stream,
     async close() {
       await hub.close({ spread: 0, timeout: 100 })

@@ -15,6 +15,7 @@ beforeAll(async () => {
 afterEach(() => {
   for (const root of roots.splice(0)) root.unmount()
   loopback.requests.length = 0
+  loopback.tokens.length = 0
 })
 afterAll(async () => {
   await loopback.close()
@@ -179,6 +180,23 @@ describe('useEventStream (React, happy-dom, loopback companion)', () => {
     probe.result?.reconnect()
     await until(() => probe.result?.lastEvent?.length === 2, 'replayed into the same list')
     expect(probe.result?.lastEvent).toEqual(['a', 'b'])
+  })
+
+  test('a new headers function is used by the next connect without reconnecting', async () => {
+    let token = 'one'
+    const { probe, render } = mount<MessageEvent<string>>((probe) =>
+      createElement(Stream<MessageEvent<string>>, { probe, url: loopback.url, options: { ...BASE, headers: () => ({ 'x-token': token }) } }),
+    )
+    await until(() => probe.result?.status === 'open', 'open')
+    token = 'two'
+    render()
+    await loopback.hub.publish({ data: 'still the first connection' })
+    await until(() => probe.result?.lastEvent?.data === 'still the first connection', 'event')
+    expect(loopback.tokens).toEqual(['one'])
+    probe.result?.reconnect()
+    await until(() => loopback.tokens.length === 2, 'second request')
+    expect(loopback.tokens).toEqual(['one', 'two'])
+    expect(streamRequests()).toBe(2)
   })
 
   test('url null opens nothing and reports closed', async () => {
