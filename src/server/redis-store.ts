@@ -196,7 +196,8 @@ export class RedisStreamStore implements EventStore {
   async readAfter(cursor: string, limit: number): Promise<ReadResult> {
     const client = await this.#client()
     const after = isEventId(cursor) ? cursor : ZERO_ID
-    const count = Math.max(0, Math.floor(limit))
+    // Bounded so one page never becomes a huge Lua reply; `more` makes the caller read on.
+    const count = Math.min(10_000, Math.max(0, Math.floor(limit) || 0))
     let reply: unknown
     try {
       reply = await runScript(

@@ -76,6 +76,22 @@ describe('RedisStreamStore', () => {
     expect((await events.readAfter('0-0', 100)).expired).toBe(true)
   })
 
+  test('a lowered maxEvents converges, at most 1,000 trimmed per call; the floor stays exact', async () => {
+    const key = freshKey()
+    const large = store({ key, retention: { maxEvents: Infinity } })
+    await large.append({ event: 'message', data: 'warm-up' })
+    // Pipelined on one connection: sent, hence stored, in call order.
+    const ids = await Promise.all(Array.from({ length: 2500 }, (_, index) => large.append({ event: 'message', data: String(index) })))
+    const small = store({ key, retention: { maxEvents: 10 } })
+    // Each call (reads trim too) drops at most 1,000: warm-up and 0–998, then 999–1998, then down to 10.
+    expect(await small.oldest()).toBe(ids[999])
+    expect(await small.readAfter(ids[1998]!, 1)).toMatchObject({ expired: false, from: ids[1998], events: [{ id: ids[1999] }] })
+    expect(await small.readAfter(ids[2488]!, 100)).toMatchObject({ expired: true, from: ids[2489], more: false })
+    const page = await small.readAfter(ids[2489]!, 100)
+    expect(page).toMatchObject({ expired: false, more: false })
+    expect(page.events.map((event) => event.id)).toEqual(ids.slice(2490))
+  })
+
   test('age retention trims on the Redis clock, also without new appends', async () => {
     const events = store({ retention: { maxAge: 300 } })
     const old = await events.append({ event: 'message', data: 'old' })
@@ -147,7 +163,7 @@ describe('RedisStreamStore', () => {
 
   test('a store built on an existing client leaves it open on close', async () => {
     const client = await admin()
-    const events = new RedisStreamStore({ client: client as never, key: freshKey() })
+    const events = new RedisStreamStore({ client, key: freshKey() })
     const seen: string[] = []
     events.subscribe((event) => seen.push(event.data))
     await events.head()
@@ -183,6 +199,52 @@ describe('RedisStreamStore when Redis goes away', () => {
     expect(seen.map((event) => event.data)).toEqual(['before-1', 'before-2', 'after-1', 'after-2'])
     expect(seen.slice(0, 2).map((event) => event.id)).toEqual(before)
     expect(seen[3]!.id).toBe(after[0])
+  })
+
+  test('the reader connection killed: events appended meanwhile arrive after it reconnects, once, in order', async () => {
+    const events = store()
+    const seen: string[] = []
+    events.subscribe((event) => seen.push(event.data))
+    await events.head()
+    await events.append({ event: 'message', data: 'a' })
+    await waitFor(() => seen.length === 1, 'first event')
+    const client = await admin()
+    const reader = String(await client.sendCommand(['CLIENT', 'LIST']))
+      .split('\n')
+      .find((line) => line.includes('cmd=xread'))
+    const readerId = /^id=(\d+)/.exec(reader ?? '')?.[1]
+    expect(readerId).toBeDefined()
+    await client.sendCommand(['CLIENT', 'KILL', 'ID', readerId!])
+    for (const data of ['b', 'c', 'd']) await events.append({ event: 'message', data })
+    await waitFor(() => seen.length >= 4, 'events appended while the reader was away', 10_000)
+    await events.append({ event: 'message', data: 'e' })
+    await waitFor(() => seen.length >= 5, 'a live event after the reconnect')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(seen).toEqual(['a', 'b', 'c', 'd', 'e'])
+  })
+
+  test('a Redis older than 6.2 is refused with a clear store-unavailable message', async () => {
+    // The one stand-in: a real client whose INFO reply claims an old version.
+    const real = await admin()
+    const old = {
+      get isReady() {
+        return real.isReady
+      },
+      get isOpen() {
+        return real.isOpen
+      },
+      sendCommand: async (args: readonly string[]) =>
+        args[0] === 'INFO' ? '# Server\r\nredis_version:6.0.16\r\n' : real.sendCommand([...args]),
+      duplicate: () => real.duplicate(),
+      connect: () => real.connect(),
+      destroy: () => real.destroy(),
+      on: (event: string, listener: (...args: unknown[]) => void) => real.on(event, listener),
+    }
+    const events = new RedisStreamStore({ client: old, key: freshKey() })
+    cleanups.push(() => events.close())
+    const error: unknown = await events.append({ event: 'message', data: 'x' }).catch((reason: unknown) => reason)
+    expect(isHubError(error) && error.code).toBe('store-unavailable')
+    expect((error as Error).message).toMatch(/needs Redis 6\.2 or later.*runs Redis 6\.0\.16/)
   })
 
   test('a store whose Redis never answered fails within connectTimeout with store-unavailable', async () => {

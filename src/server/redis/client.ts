@@ -23,7 +23,7 @@ export interface RedisClientLike {
   /** Older clients' name for {@link RedisClientLike.close}. */
   quit?(): Promise<unknown>
   /** Listens to `error`, `ready` and other client events. */
-  on(event: string, listener: (...args: never[]) => void): unknown
+  on(event: string, listener: (...args: unknown[]) => void): unknown
 }
 
 /** Lowest Redis version the store works with: `XTRIM … MINID`, exclusive `XRANGE (id`. */

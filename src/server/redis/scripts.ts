@@ -26,19 +26,21 @@ local function trim(maxEvents, maxAge)
     local keepFrom = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) - maxAge
     if keepFrom > 0 then
       local bound = string.format('%.0f', keepFrom) .. '-0'
-      local newestOld = redis.call('XREVRANGE', stream, '(' .. bound, '-', 'COUNT', 1)
-      if #newestOld > 0 then
-        floor = newestOld[1][1]
+      -- A forward probe is O(1); the reverse search (scans within a node) only when trimming.
+      if #redis.call('XRANGE', stream, '-', '(' .. bound, 'COUNT', 1) > 0 then
+        floor = redis.call('XREVRANGE', stream, '(' .. bound, '-', 'COUNT', 1)[1][1]
         redis.call('XTRIM', stream, 'MINID', bound)
       end
     end
   end
   if maxEvents > 0 then
-    local excess = redis.call('XLEN', stream) - maxEvents
+    -- At most 1000 per call (a lowered maxEvents converges over a few appends): the dropped
+    -- entries are read to learn the newest one's id, and reading must stay small.
+    local excess = math.min(redis.call('XLEN', stream) - maxEvents, 1000)
     if excess > 0 then
-      local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess)
-      floor = dropped[#dropped][1]
-      redis.call('XTRIM', stream, 'MAXLEN', maxEvents)
+      local dropped = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess + 1)
+      floor = dropped[excess][1]
+      redis.call('XTRIM', stream, 'MINID', dropped[excess + 1][1])
     end
   end
   if floor then redis.call('SET', floorKey, floor) end
