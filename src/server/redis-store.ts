@@ -128,7 +128,7 @@ export class RedisStreamStore implements EventStore {
       this.#connection = adopted
       this.#ownsConnection = false
     } else {
-      this.#connection = new RedisConnection(
+      this.#connection = RedisConnection.open(
         options.client !== undefined ? { client: options.client } : { url: options.url ?? 'redis://127.0.0.1:6379' },
       )
       this.#ownsConnection = this.#connection.owned

@@ -161,15 +161,30 @@ describe('RedisStreamStore', () => {
     expect(list.split('\n').filter((line) => line.includes('cmd=xread')).length).toBe(1)
   })
 
-  test('a store built on an existing client leaves it open on close', async () => {
+  test('stores built on one existing client share one XREAD connection and leave the client open', async () => {
     const client = await admin()
-    const events = new RedisStreamStore({ client, key: freshKey() })
+    const readers = async () =>
+      String(await client.sendCommand(['CLIENT', 'LIST']))
+        .split('\n')
+        .filter((line) => line.includes('cmd=xread')).length
+    const first = new RedisStreamStore({ client, key: freshKey() })
+    const second = new RedisStreamStore({ client, key: freshKey() })
+    cleanups.push(() => first.close(), () => second.close())
     const seen: string[] = []
-    events.subscribe((event) => seen.push(event.data))
-    await events.head()
-    await events.append({ event: 'message', data: 'one' })
-    await waitFor(() => seen.length === 1, 'one live event')
-    await events.close()
+    first.subscribe((event) => seen.push(`1:${event.data}`))
+    second.subscribe((event) => seen.push(`2:${event.data}`))
+    await Promise.all([first.head(), second.head()])
+    await first.append({ event: 'message', data: 'a' })
+    await second.append({ event: 'message', data: 'b' })
+    await waitFor(() => seen.length === 2, 'one live event per store')
+    expect(seen.sort()).toEqual(['1:a', '2:b'])
+    expect(await readers()).toBe(1)
+    await first.close()
+    await second.append({ event: 'message', data: 'c' })
+    await waitFor(() => seen.length === 3, 'the other store still delivers')
+    await second.close()
+    // The last store closed its reader, never the client it was given.
+    await waitFor(async () => (await readers()) === 0, 'the reader connection closed')
     expect(client.isReady).toBe(true)
     expect(await client.sendCommand(['PING'])).toBe('PONG')
   })

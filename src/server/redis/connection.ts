@@ -5,12 +5,28 @@ import { StreamReader } from './reader'
 /** How a {@link RedisConnection} gets its client. */
 export type RedisConnectionSource = { readonly url: string } | { readonly client: RedisClientLike }
 
+const shared = new WeakMap<RedisClientLike, RedisConnection>()
+
 /**
  * One Redis client as the stores share it: the command connection, the version check and the
  * one blocking reader. Stores built on the same client (topics, or several `{ client }` stores)
  * share one of these, hence one `XREAD` connection.
  */
 export class RedisConnection {
+  /**
+   * @param source - a url (a new client, owned) or a client (shared with other stores on it)
+   * @returns the connection to attach a new store to
+   */
+  static open(source: RedisConnectionSource): RedisConnection {
+    if (!('client' in source)) return new RedisConnection(source)
+    let connection = shared.get(source.client)
+    if (connection === undefined || connection.closed) {
+      connection = new RedisConnection(source)
+      shared.set(source.client, connection)
+    }
+    return connection
+  }
+
   readonly owned: boolean
   readonly where: string
   readonly #client: Promise<RedisClientLike>
@@ -22,7 +38,7 @@ export class RedisConnection {
   #stores = 0
   #closed = false
 
-  constructor(source: RedisConnectionSource) {
+  private constructor(source: RedisConnectionSource) {
     let markReady!: () => void
     this.#firstReady = new Promise((resolve) => {
       markReady = resolve
