@@ -8,6 +8,7 @@ import { launchChromium, newProfile, startStaticServer, type StaticServer } from
 // The IIFE build, loaded by a <script src> tag on a page whose CSP forbids inline scripts and
 // eval: `window.ResilientSSE` must work there. Run after `npm run build` (`npm run test:browser`).
 const BUNDLE = path.resolve('dist/resilient-sse.global.js')
+const WORKER = path.resolve('dist/worker.js')
 const CSP = "script-src 'self'; worker-src 'self'; connect-src 'self'"
 
 const PAGE = `<!doctype html>
@@ -33,7 +34,9 @@ window.checks = {
   parsed,
   guard: isStreamError(new StreamError('network', 'x', { retryable: true })),
 }
-const es = new ResilientEventSource('/events', { remember: false })
+// ?shared: share one connection between tabs through the app-hosted worker (dist/worker.js).
+const shared = new URLSearchParams(location.search).has('shared')
+const es = new ResilientEventSource('/events', shared ? { remember: false, shared: { workerUrl: '/worker.js' } } : { remember: false })
 es.addEventListener('transportchange', (event) => window.transports.push(event.transport))
 es.addEventListener('open', () => { window.opened = true })
 es.addEventListener('price', (event) => {
@@ -48,9 +51,11 @@ window.stream = es
 let browser: Browser
 let server: StaticServer
 let hub: EventHub
+let workerRequests = 0
 
 beforeAll(async () => {
   const bundle = await readFile(BUNDLE)
+  const worker = await readFile(WORKER)
   hub = createEventHub({ rotateAfter: 0 })
   browser = await launchChromium()
   server = await startStaticServer({
@@ -63,6 +68,10 @@ beforeAll(async () => {
       },
       '/app.js': (_req, res) => {
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(APP)
+      },
+      '/worker.js': (_req, res) => {
+        workerRequests += 1
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(worker)
       },
       '/events': (req, res) => hub.handle(req, res),
       // No favicon: a 404 would be a console error.
@@ -121,6 +130,40 @@ describe('CDN build (IIFE) under a strict Content-Security-Policy', () => {
       guard: true,
     })
     expect(state.violations).toEqual([])
+    expect(consoleErrors).toEqual([])
+    await profile.close()
+  })
+
+  test('two tabs share one connection through the same-origin worker (worker-src self), with no CSP violation', async () => {
+    const profile = await newProfile(browser)
+    const consoleErrors: string[] = []
+    const tabs = [await profile.newPage(), await profile.newPage()]
+    for (const tab of tabs) {
+      tab.on('console', (message) => {
+        if (message.type() === 'error' || /content security policy/i.test(message.text())) consoleErrors.push(message.text())
+      })
+      tab.on('pageerror', (error) => consoleErrors.push(String(error)))
+      await tab.goto(`${server.url}/?shared`)
+    }
+    for (const tab of tabs) {
+      await tab.waitForFunction(() => (window as unknown as { opened?: boolean }).opened === true, undefined, { timeout: 15_000 })
+    }
+    const id = await hub.publish({ event: 'price', data: 'shared' })
+    const received: { received: string[]; violations: string[] }[] = []
+    for (const tab of tabs) {
+      await tab.waitForFunction(() => (window as unknown as { received: string[] }).received.length >= 1, undefined, { timeout: 15_000 })
+      received.push(
+        await tab.evaluate(() => {
+          const w = window as unknown as { received: string[]; violations: string[]; stream: { transport: string | null } }
+          return { received: w.received, violations: w.violations }
+        }),
+      )
+    }
+    expect(received.map((state) => state.received)).toEqual([[`shared@${id}`], [`shared@${id}`]])
+    expect(received.map((state) => state.violations)).toEqual([[], []])
+    expect(hub.stats().connections.stream).toBe(1)
+    // The worker script was fetched (one SharedWorker per origin and name; a tab may re-check it).
+    expect(workerRequests).toBeGreaterThanOrEqual(1)
     expect(consoleErrors).toEqual([])
     await profile.close()
   })
