@@ -207,6 +207,74 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     expect(log.changes[0]).toMatchObject({ previous: null, transport: 'eventsource', reason: 'initial' })
   })
 
+  test.each(['this page', 'a remembered verdict'] as const)(
+    'after a step-down (%s), going offline and online again probes upward: back on eventsource once the path is clean',
+    async (origin) => {
+      rig = await startBrowserLadderRig()
+      const context = await profile()
+      let page = await openLadderPage(context, rig.pageUrl)
+      rig.app.proxy.setMode('hold-until-close')
+      await startStream(page, '/events', { canaryTimeout: 1500 })
+      await waitForLog(page, (l) => l.transport === 'sse-close', 'step down to sse-close', 15_000)
+      // The verdict is stored once the rung delivered.
+      await rig.publish(5, 20)
+      await waitForLog(page, (l) => l.messages.length >= 5, '5 events on sse-close', 15_000)
+      let first = 1
+      if (origin === 'a remembered verdict') {
+        await page.close()
+        page = await openLadderPage(context, rig.pageUrl)
+        await startStream(page, '/events', { canaryTimeout: 1500 })
+        const log = await waitForLog(page, (l) => l.changes.length >= 1, 'a transport after reload')
+        expect(describeChanges(log)).toEqual(['null>sse-close:remembered'])
+        await rig.firstRequest(2)
+        await rig.publish(5, 20)
+        await waitForLog(page, (l) => l.messages.length >= 5, '5 events on the remembered sse-close', 15_000)
+        first = 6
+      }
+      // The network changes: the buffering proxy is gone.
+      rig.app.proxy.setMode('direct')
+      await context.setOffline(true)
+      await rig.publish(5, 20)
+      await context.setOffline(false)
+      await waitForLog(page, (l) => l.transport === 'eventsource', 'upgrade to eventsource', 15_000)
+      await rig.publish(10, 20)
+      const total = first === 1 ? 20 : 25
+      await waitForLog(page, (l) => l.messages.length >= total - first + 1, `events ${first}–${total}`, 15_000)
+      await settle()
+      const final = await readLog(page)
+      expect(data(final)).toEqual(sequence(total).slice(first - 1))
+      expect(describeChanges(final).at(-1)).toBe('sse-close>eventsource:upgrade')
+    },
+  )
+
+  test('an upward probe on a path that still buffers steps down again; nothing lost or repeated', async () => {
+    rig = await startBrowserLadderRig()
+    const context = await profile()
+    const page = await openLadderPage(context, rig.pageUrl)
+    rig.app.proxy.setMode('hold-until-close')
+    await startStream(page, '/events', { ...BASE, canaryTimeout: 1500 })
+    await waitForLog(page, (l) => l.transport === 'sse-close', 'step down to sse-close', 15_000)
+    await rig.publish(5, 20)
+    await waitForLog(page, (l) => l.messages.length >= 5, '5 events on sse-close', 15_000)
+    await context.setOffline(true)
+    await context.setOffline(false)
+    await waitForLog(page, (l) => l.changes.some((c) => c.reason === 'upgrade'), 'an upward probe', 15_000)
+    // Published while the probe is held by the proxy.
+    await rig.publish(5, 20)
+    await waitForLog(page, (l) => l.changes.length >= 4 && l.transport === 'sse-close', 'back on sse-close', 15_000)
+    await rig.publish(5, 20)
+    await waitForLog(page, (l) => l.messages.length >= 15, '15 events', 15_000)
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(15))
+    expect(describeChanges(final)).toEqual([
+      'null>eventsource:initial',
+      'eventsource>sse-close:buffered',
+      'sse-close>eventsource:upgrade',
+      'eventsource>sse-close:buffered',
+    ])
+  })
+
   test('chaos: cut-after 200–800 ms (seeded), 150 events at 50/s: exactly once, in order, on eventsource', async () => {
     rig = await startBrowserLadderRig()
     const page = await openLadderPage(await profile(), rig.pageUrl)
