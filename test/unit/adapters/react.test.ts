@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { createElement, StrictMode, type ReactNode } from 'react'
-import { createRoot, type Root } from 'react-dom/client'
+import { createRoot, hydrateRoot, type Root } from 'react-dom/client'
+import { flushSync } from 'react-dom'
 import { renderToString } from 'react-dom/server'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { useEventStream, type UseEventStreamOptions, type UseEventStreamResult } from '../../../src/react/index'
@@ -197,6 +198,40 @@ describe('useEventStream (React, happy-dom, loopback companion)', () => {
     await until(() => loopback.tokens.length === 2, 'second request')
     expect(loopback.tokens).toEqual(['one', 'two'])
     expect(streamRequests()).toBe(2)
+  })
+
+  test('a changed events list re-binds listeners without reconnecting', async () => {
+    let events = ['a']
+    const got: string[] = []
+    const { probe, render } = mount<never>((probe) =>
+      createElement(Stream<never>, { probe, url: loopback.url, options: { ...BASE, events, select: false, onEvent: (event) => got.push(event.type) } }),
+    )
+    await until(() => probe.result?.status === 'open', 'open')
+    events = ['b']
+    // A sync render flushes its effects before returning: the listeners are re-bound now.
+    flushSync(render)
+    await loopback.hub.publish({ event: 'a', data: 'x' })
+    await loopback.hub.publish({ event: 'b', data: 'y' })
+    await until(() => got.length === 1, 'the b event')
+    expect(got).toEqual(['b'])
+    expect(streamRequests()).toBe(1)
+  })
+
+  test('hydrating server HTML matches and then connects once', async () => {
+    const View = (props: { url: string }): ReactNode => createElement('p', null, useEventStream(props.url, BASE).status)
+    const element = createElement(View, { url: loopback.url })
+    const html = renderToString(element)
+    expect(html).toBe('<p>connecting</p>')
+    expect(streamRequests()).toBe(0)
+    const container = document.createElement('div')
+    container.innerHTML = html
+    document.body.append(container)
+    const errors: unknown[] = []
+    const root = hydrateRoot(container, element, { onRecoverableError: (error) => errors.push(error) })
+    roots.push(root)
+    await until(() => container.textContent === 'open', 'open after hydration')
+    expect(errors).toEqual([])
+    expect(streamRequests()).toBe(1)
   })
 
   test('url null opens nothing and reports closed', async () => {
