@@ -1,5 +1,5 @@
 import { createStreamHost, type StreamHost, type StreamRunner } from './host'
-import { PROTOCOL_VERSION, isProtocolMessage, randomTabId, type CoordinatorMessage, type TabMessage } from './protocol'
+import { PROTOCOL_VERSION, isProtocolMessage, type CoordinatorMessage, type TabMessage } from './protocol'
 import { createTabSide } from './tab'
 import type { Coordinator } from './types'
 
@@ -22,8 +22,6 @@ export interface BroadcastPlatform {
   run?: StreamRunner
 }
 
-type TabBody = TabMessage extends infer M ? (M extends unknown ? Omit<M, 'v' | 'key' | 'tab'> : never) : never
-
 /**
  * Tabs elect a leader with a Web Lock named after the stream's key, held for the leader's
  * lifetime; every other tab waits in the lock's queue. The leader runs the one connection and
@@ -45,18 +43,11 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
     isSupported: () => typeof Channel() === 'function' && typeof locks()?.request === 'function',
     connect: (request, sink) => {
       const { key } = request
-      const me = randomTabId()
-      const types = new Set(request.eventTypes)
-      const tab = createTabSide(request, sink, platform.run)
       const channel = new (Channel()!)(key)
+      const tab = createTabSide(request, sink, (message) => channel.postMessage(message), platform.run)
       const abort = new AbortController()
       let host: StreamHost | undefined
       let release: (() => void) | undefined
-      const post = (body: TabBody | { kind: 'rejoin' }): void => channel.postMessage({ v: PROTOCOL_VERSION, key, tab: me, ...body })
-      const join = (): void => {
-        tab.rejoin()
-        post({ kind: 'join', url: request.url, options: request.options, lastEventId: tab.cursor, eventTypes: [...types], hasHeaders: false })
-      }
       channel.onmessage = ({ data }) => {
         if (!isProtocolMessage(data, key)) return
         if (host) {
@@ -66,31 +57,31 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
           return
         }
         const message = data as CoordinatorMessage
-        if (message.kind === 'rejoin') join()
-        else if (!message.to || message.to === me) tab.receive(message)
+        if (message.kind === 'rejoin') tab.join()
+        else if (!message.to || message.to === tab.id) tab.receive(message)
       }
-      join()
+      tab.join()
       locks()!
         .request(key, { signal: abort.signal }, () => {
           tab.lead()
           host = createStreamHost(
-            { ...request, lastEventId: tab.cursor, eventTypes: [...types] },
+            tab.request(),
             (message) => {
               channel.postMessage(message)
-              if (!message.to || message.to === me) tab.receive(message)
+              if (!message.to || message.to === tab.id) tab.receive(message)
             },
             platform.run,
           )
-          post({ kind: 'rejoin' })
+          channel.postMessage({ v: PROTOCOL_VERSION, key, kind: 'rejoin' })
           return new Promise<void>((resolve) => (release = resolve))
         })
         // Rejects with AbortError when this tab leaves while still waiting in the queue.
         .catch(() => {})
       return {
         addEventType: (type) => {
-          types.add(type)
+          tab.types.add(type)
           if (host) host.addEventType(type)
-          else post({ kind: 'add-type', type })
+          else tab.post({ kind: 'add-type', type })
         },
         close: () => {
           abort.abort()

@@ -51,11 +51,11 @@ export function createStreamHost(
     },
     state: (next) => {
       state = next
-      send({ kind: 'state', ...next })
+      send({ kind: 'state', args: [next] })
     },
-    transportChange: (transport, previous, reason) => send((change = { kind: 'transportchange', transport, previous, reason })),
-    error: (error) => send({ kind: 'error', error }),
-    gap: (gap) => send({ kind: 'gap', gap }),
+    transportChange: (...args) => send((change = { kind: 'transportChange', args })),
+    error: (...args) => send({ kind: 'error', args }),
+    gap: (...args) => send({ kind: 'gap', args }),
   })
   return {
     join: (tab, lastEventId, eventTypes) => {

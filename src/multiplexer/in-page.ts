@@ -17,17 +17,9 @@ export const inPageCoordinator: Coordinator = {
  */
 export function runStream(request: SharedLinkRequest, sink: SharedLinkSink): SharedLink {
   const { options, resolveHeaders } = request
+  // The wire options are the client's own option names (`hasHeaders` aside, which it ignores).
   const es = new ResilientEventSource(request.url, {
-    withCredentials: options.withCredentials,
-    transports: options.transports,
-    canaryTimeout: options.canaryTimeout,
-    ping: options.ping,
-    wait: options.wait,
-    protocolQuery: options.protocolQuery,
-    dedupe: options.dedupe,
-    maxEventSize: options.maxEventSize,
-    retry: options.retry,
-    remember: options.remember,
+    ...options,
     lastEventId: request.lastEventId || undefined,
     headers: options.hasHeaders && resolveHeaders ? ({ refresh }) => resolveHeaders(refresh) : undefined,
   })

@@ -5,9 +5,9 @@ import type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, Shared
 
 export type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, SharedOptions, SharedStreamOptions } from './types'
 export { inPageCoordinator, runStream } from './in-page'
-export { broadcastCoordinator, createBroadcastCoordinator } from './broadcast'
+// The coordinators' factories stay in their modules: this chunk is loaded by dynamic import,
+// so everything it exports is kept.
 export type { BroadcastChannelLike, BroadcastPlatform, LocksLike } from './broadcast'
-export { createSharedWorkerCoordinator, sharedWorkerCoordinator, WORKER_ACK_TIMEOUT } from './shared-worker'
 export type { MessagePortLike, SharedWorkerLike, SharedWorkerPlatform } from './shared-worker'
 
 /** The SDK's major version: coordinators of two incompatible versions never share. */

@@ -66,15 +66,11 @@ export type TabMessage =
  */
 export type CoordinatorMessage = Envelope & { readonly to?: string } & (
     | ({ readonly kind: 'event' } & SharedEvent)
-    | ({ readonly kind: 'state' } & SharedState)
-    | {
-        readonly kind: 'transportchange'
-        readonly transport: TransportName
-        readonly previous: TransportName | null
-        readonly reason: TransportChangeReason
-      }
-    | { readonly kind: 'error'; readonly error: StreamErrorLike }
-    | { readonly kind: 'gap'; readonly gap: GapInfo }
+    /** The stream's state and notices, as the arguments of the same-named `SharedLinkSink` method. */
+    | { readonly kind: 'state'; readonly args: [SharedState] }
+    | { readonly kind: 'transportChange'; readonly args: [TransportName, TransportName | null, TransportChangeReason] }
+    | { readonly kind: 'error'; readonly args: [StreamErrorLike] }
+    | { readonly kind: 'gap'; readonly args: [GapInfo] }
     | {
         /**
          * Answer to a join, after the replay of what the tab missed. `behind`: the tab's cursor
@@ -107,5 +103,5 @@ export function isProtocolMessage(value: unknown, key?: string): value is Protoc
 
 /** @returns a random id for a tab (not a secret: it only addresses messages). */
 export function randomTabId(): string {
-  return Math.random().toString(36).slice(2) + Date.now().toString(36)
+  return Math.random().toString(36).slice(2)
 }

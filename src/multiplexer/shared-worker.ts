@@ -1,7 +1,8 @@
+import { StreamError } from '../errors'
 import { broadcastCoordinator } from './broadcast'
 import type { StreamRunner } from './host'
 import { inPageCoordinator } from './in-page'
-import { PROTOCOL_VERSION, isProtocolMessage, randomTabId, type CoordinatorMessage, type TabMessage } from './protocol'
+import { isProtocolMessage, type CoordinatorMessage } from './protocol'
 import { createTabSide } from './tab'
 import type { Coordinator, SharedLink } from './types'
 
@@ -30,8 +31,6 @@ export interface SharedWorkerPlatform {
 /** How long a tab waits for the worker's answer to `join` before it falls back, in ms. */
 export const WORKER_ACK_TIMEOUT = 1000
 
-type TabBody = TabMessage extends infer M ? (M extends unknown ? Omit<M, 'v' | 'key' | 'tab'> : never) : never
-
 /**
  * Tabs share the app-hosted worker (`resilient-sse/worker`, a classic script with no imports)
  * named after the stream's key: the worker runs the one connection and answers each tab on its
@@ -51,58 +50,56 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
     isSupported: (shared) => typeof Worker() === 'function' && !!shared.workerUrl,
     connect: (request, sink, shared) => {
       const { key, resolveHeaders } = request
-      const me = randomTabId()
-      const types = new Set(request.eventTypes)
-      const tab = createTabSide(request, sink, platform.run)
       const scope = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
       let port: MessagePortLike | undefined
       let fallback: SharedLink | undefined
       let acked = false
       let closed = false
-      const post = (body: TabBody): void => port?.postMessage({ v: PROTOCOL_VERSION, key, tab: me, ...body })
-      const join = (from?: string): void => {
-        tab.rejoin(from)
-        post({ kind: 'join', url: request.url, options: request.options, lastEventId: tab.cursor, eventTypes: [...types], hasHeaders: !!resolveHeaders })
-      }
-      const leave = (): void => post({ kind: 'leave' })
+      // The fallback's own cursor: a worker that answers late takes the tab back from there.
+      let cursor = request.lastEventId
+      const tab = createTabSide(request, sink, (message) => port?.postMessage(message), platform.run)
+      const leave = (): void => tab.post({ kind: 'leave' })
       const onShow = (event: Event): void => {
-        if ((event as PageTransitionEvent).persisted) join()
+        if ((event as PageTransitionEvent).persisted) tab.join()
+      }
+      const listen = (method: 'addEventListener' | 'removeEventListener'): void => {
+        scope[method]?.('pagehide', leave)
+        scope[method]?.('pageshow', onShow)
       }
       const detach = (): void => {
         leave()
         port?.close()
         port = undefined
-        scope.removeEventListener?.('pagehide', leave)
-        scope.removeEventListener?.('pageshow', onShow)
+        listen('removeEventListener')
       }
-      // The fallback's own cursor: a worker that answers late takes the tab back from there.
-      let cursor = request.lastEventId
       const fall = (): void => {
         if (acked || fallback || closed) return
         cursor = tab.cursor
         const next = (platform.fallback ?? [broadcastCoordinator, inPageCoordinator]).find((c) => c.isSupported(shared)) ?? inPageCoordinator
-        fallback = next.connect({ ...request, lastEventId: tab.cursor, eventTypes: [...types] }, {
-          ...sink,
-          message: (message) => {
-            cursor = message.lastEventId
-            sink.message(message)
+        fallback = next.connect(
+          tab.request(),
+          {
+            ...sink,
+            message: (message) => {
+              cursor = message.lastEventId
+              sink.message(message)
+            },
           },
-        }, shared)
+          shared,
+        )
       }
       const fail = (): void => {
         fall()
         detach()
       }
-      const answer = (message: CoordinatorMessage & { kind: 'headers-request' }): void => {
-        const reply = (body: { headers?: Record<string, string>; error?: { name: 'StreamError'; code: 'headers'; message: string; retryable: true } }): void =>
-          post({ kind: 'headers-response', request: message.request, ...body })
-        Promise.resolve()
-          .then(() => resolveHeaders!(message.refresh))
+      const answer = ({ request: id, refresh }: { request: number; refresh: boolean }): void =>
+        void Promise.resolve()
+          .then(() => resolveHeaders!(refresh))
           .then(
-            (headers) => reply({ headers }),
-            (cause: unknown) => reply({ error: { name: 'StreamError', code: 'headers', message: String(cause), retryable: true } }),
+            (headers) => tab.post({ kind: 'headers-response', request: id, headers }),
+            (cause: unknown) =>
+              tab.post({ kind: 'headers-response', request: id, error: new StreamError('headers', String(cause), { retryable: true }).toJSON() }),
           )
-      }
       try {
         const worker = new (Worker()!)(String(shared.workerUrl), { name: key })
         port = worker.port
@@ -110,24 +107,23 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         port.onmessage = ({ data }) => {
           if (!isProtocolMessage(data, key)) return
           const message = data as CoordinatorMessage
-          if (message.kind === 'heartbeat') post({ kind: 'heartbeat' })
+          if (message.kind === 'heartbeat') tab.post({ kind: 'heartbeat' })
           else if (message.kind === 'headers-request') answer(message)
           else if (fallback) {
             // Slow, not broken: leave the fallback and join again from where it got to.
             if (message.kind !== 'joined') return
             fallback.close()
             fallback = undefined
-            join(cursor)
-          } else if (message.kind === 'rejoin') join()
+            tab.join(cursor)
+          } else if (message.kind === 'rejoin') tab.join()
           else {
             if (message.kind === 'joined') acked = true
             tab.receive(message)
           }
         }
         port.start?.()
-        join()
-        scope.addEventListener?.('pagehide', leave)
-        scope.addEventListener?.('pageshow', onShow)
+        tab.join()
+        listen('addEventListener')
       } catch {
         // A blocked or invalid worker URL throws synchronously.
         fail()
@@ -135,9 +131,9 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       const timer = setTimeout(fall, WORKER_ACK_TIMEOUT)
       return {
         addEventType: (type) => {
-          types.add(type)
+          tab.types.add(type)
           if (fallback) fallback.addEventType(type)
-          else post({ kind: 'add-type', type })
+          else tab.post({ kind: 'add-type', type })
         },
         close: () => {
           closed = true

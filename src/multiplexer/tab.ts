@@ -1,17 +1,31 @@
 import type { StreamRunner } from './host'
 import { REPLAY_LIMIT } from './host'
 import { runStream } from './in-page'
-import type { CoordinatorMessage, SharedEvent } from './protocol'
+import { PROTOCOL_VERSION, randomTabId, type CoordinatorMessage, type SharedEvent, type TabMessage } from './protocol'
 import type { SharedLink, SharedLinkRequest, SharedLinkSink } from './types'
+
+/** A tab message before the envelope (`v`, `key`, `tab`) is added. */
+export type TabBody = TabMessage extends infer M ? (M extends unknown ? Omit<M, 'v' | 'key' | 'tab'> : never) : never
 
 /** A tab's end of a coordinated stream: ordering across joins, replays and catch-ups. */
 export interface TabSide {
+  /** This tab's random id (what `to` addresses). */
+  readonly id: string
   /** The id of the last event handed to the tab (where a new leader resumes). */
   readonly cursor: string
+  /** The event types this tab listens to. */
+  readonly types: Set<string>
+  /** The tab's request as of now: its current cursor and types. */
+  request(): SharedLinkRequest
+  /** Sends a message from this tab (the envelope is added). */
+  post(body: TabBody): void
   /** Handles one message meant for this tab (addressed to it, or live). */
   receive(message: CoordinatorMessage): void
-  /** Call before sending `join` again (optionally from another cursor): live messages are dropped until the answer. */
-  rejoin(from?: string): void
+  /**
+   * Sends `join` (again), optionally from another cursor: live messages are dropped until the
+   * answer.
+   */
+  join(from?: string): void
   /** This tab now runs the stream itself: its own host's messages are all live. */
   lead(): void
   close(): void
@@ -25,10 +39,19 @@ export interface TabSide {
  * live events until the catch-up reaches one of them, then switches over.
  * @param request - the tab's request (its cursor, headers)
  * @param sink - the tab's client
+ * @param send - posts a message to the coordinator
  * @param run - the stream engine for catch-ups
  * @returns the tab side
  */
-export function createTabSide(request: SharedLinkRequest, sink: SharedLinkSink, run: StreamRunner = runStream): TabSide {
+export function createTabSide(
+  request: SharedLinkRequest,
+  sink: SharedLinkSink,
+  send: (message: TabMessage) => void,
+  run: StreamRunner = runStream,
+): TabSide {
+  const id = randomTabId()
+  const types = new Set(request.eventTypes)
+  const post = (body: TabBody): void => send({ v: PROTOCOL_VERSION, key: request.key, tab: id, ...body } as TabMessage)
   let joined = false
   let cursor = request.lastEventId
   let catchUp: SharedLink | undefined
@@ -48,9 +71,13 @@ export function createTabSide(request: SharedLinkRequest, sink: SharedLinkSink, 
   }
   const noop = (): void => {}
   return {
+    id,
+    types,
+    post,
     get cursor() {
       return cursor
     },
+    request: () => ({ ...request, lastEventId: cursor, eventTypes: [...types] }),
     receive: (message) => {
       if (!message.to && !joined) return
       switch (message.kind) {
@@ -79,22 +106,16 @@ export function createTabSide(request: SharedLinkRequest, sink: SharedLinkSink, 
               },
             )
           break
-        case 'state':
-          sink.state(message)
-          break
-        case 'transportchange':
-          sink.transportChange(message.transport, message.previous, message.reason)
-          break
-        case 'error':
-          sink.error(message.error)
-          break
-        case 'gap':
-          sink.gap(message.gap)
+        default:
+          // state, transportChange, error, gap: the sink method of the same name. Other tabs'
+          // messages on a shared channel have no `args`.
+          if ('args' in message) (sink[message.kind] as (...args: unknown[]) => void)(...message.args)
       }
     },
-    rejoin: (from) => {
+    join: (from) => {
       joined = false
       if (from !== undefined) cursor = from
+      post({ kind: 'join', url: request.url, options: request.options, lastEventId: cursor, eventTypes: [...types], hasHeaders: !!request.resolveHeaders })
     },
     lead: () => {
       joined = true
