@@ -71,13 +71,19 @@ let adoptedConnection: RedisConnection | undefined
  *   answers new requests with 503 and `publish` rejects: nothing is dropped silently. When the
  *   connection drops during an `append` the event may or may not be stored; publishing again
  *   with the same explicit id is idempotent (the repeat fails with `invalid-id`).
- * - An explicit id is honoured (`XADD key <id>`) when it is after the head.
+ * - An explicit id is honoured (`XADD key <id>`) when it is after the head. Age retention reads
+ *   an event's age from its id's `<ms>`, so explicit ids should be publish times in ms.
+ * - Redis without persistence loses the log on restart: clients then resume with a `future`
+ *   gap. Run Redis with `maxmemory-policy noeviction` (or a `volatile-*` policy): an evicted
+ *   `<key>:floor` would hide gaps.
+ * - `hub.close()` does not close a store it was given: close the store after the hub.
  *
  * Topics: one stream per topic, `store.forTopic(name)`, and one hub per topic (see the example).
  *
  * @example
  * ```ts
- * import { createEventHub, RedisStreamStore } from 'resilient-sse/server'
+ * import { createServer } from 'node:http'
+ * import { createEventHub, type EventHub, RedisStreamStore } from 'resilient-sse/server'
  *
  * const store = new RedisStreamStore({ url: process.env.REDIS_URL, key: 'events', retention: { maxEvents: 50_000 } })
  * const hub = createEventHub({ store })

@@ -37,7 +37,11 @@ export function parseRedisVersion(info: string): string | undefined {
   return /^redis_version:([^\r\n]+)/m.exec(info)?.[1]?.trim()
 }
 
-/** @returns whether `version` (e.g. `"7.0.15"`) is at least {@link MIN_REDIS_VERSION} */
+/**
+ * Compares a Redis version with the minimum.
+ * @param version - e.g. `"7.0.15"`
+ * @returns whether it is at least {@link MIN_REDIS_VERSION}
+ */
 export function isSupportedRedisVersion(version: string): boolean {
   const [major = 0, minor = 0] = version.split('.').map((part) => Number.parseInt(part, 10))
   const [wantMajor, wantMinor] = MIN_REDIS_VERSION
