@@ -59,12 +59,14 @@ function data(log: TabLog): string[] {
 
 async function openTabs(context: BrowserContext, count: number, options: Record<string, unknown> = SHARED): Promise<Page[]> {
   const pages: Page[] = []
+  // One at a time: each tab has queued for the Web Lock before the next starts, so the lock
+  // queue (the order of hand-overs) is the order of the tabs.
   for (let i = 0; i < count; i++) {
     const page = await openTab(context, app!)
     await startStream(page, options)
+    await waitForTab(page, (log) => log.opens >= 1, 'open')
     pages.push(page)
   }
-  for (const page of pages) await waitForTab(page, (log) => log.opens >= 1, 'open')
   return pages
 }
 
@@ -151,6 +153,7 @@ describe('Web Locks leader hand-over (SharedWorker deleted)', () => {
     await app.publish(5, 5)
     await tabs[0]!.close()
     await app.publish(5, 5)
+    await until(() => app!.eventRequests.length === 2, 'the second tab leads')
     await tabs[1]!.close()
     await app.publish(5, 5)
     await waitForTab(tabs[2]!, (l) => l.messages.length >= 15, '15 events')
