@@ -49,7 +49,8 @@ export interface UseEventStreamReturn<T> {
 
 /**
  * A {@link ResilientEventSource} as refs. In a component it connects on mount (never during
- * server rendering); outside a component (in an `effectScope`) it connects at once. It closes
+ * server rendering); outside a component (an `effectScope`, a Pinia setup store) it connects at
+ * once where a `document` exists, and does nothing on a server. It closes
  * when the scope is disposed, and reconnects when the URL or a wire option *value* changes
  * (not merely because a new options object was passed).
  *
@@ -127,8 +128,10 @@ export function useEventStream<T = MessageEvent<string>>(
     watch(types, listen)
   }
 
+  // In a component: on mount, which never happens during SSR. Outside one (an effectScope, a
+  // Pinia setup store): at once, but only where there is a document, so SSR stays inert.
   if (getCurrentInstance()) onMounted(start)
-  else start()
+  else if (typeof document !== 'undefined') start()
   if (getCurrentScope()) onScopeDispose(() => stop())
 
   return {

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { createApp, createSSRApp, defineComponent, effectScope, h, nextTick, ref, type App } from 'vue'
 import { renderToString } from 'vue/server-renderer'
 import { useEventStream, type UseEventStreamOptions, type UseEventStreamReturn } from '../../../src/vue/index'
@@ -101,6 +101,25 @@ describe('useEventStream (Vue, happy-dom, loopback companion)', () => {
     expect(loopback.streams()).toBe(1)
     scope.stop()
     await until(() => loopback.streams() === 0, 'closed on dispose')
+  })
+
+  test('outside a component on a server (no document): nothing connects', async () => {
+    vi.stubGlobal('document', undefined)
+    const scope = effectScope()
+    let stream: UseEventStreamReturn<MessageEvent<string>> | undefined
+    try {
+      stream = scope.run(() => useEventStream(loopback.url, BASE))
+    } finally {
+      vi.unstubAllGlobals()
+    }
+    expect(stream?.status.value).toBe('connecting')
+    // A stream opened afterwards is the first request the hub sees.
+    const live = effectScope()
+    const other = live.run(() => useEventStream(`${loopback.url}?live`, BASE))
+    await until(() => other?.status.value === 'open', 'the live stream opens')
+    expect(streamRequests()).toBe(1)
+    live.stop()
+    scope.stop()
   })
 
   test('close() then reconnect() resumes after the last event', async () => {
