@@ -10,7 +10,7 @@
 //    A new tab refills the profile after each hand-over.
 // 3. The multiplexer's size: the lazily loaded chunk (min+gzip) and the worker script.
 //
-// Usage: npx tsup && node bench/tabs.mjs [--handovers=20] [--tabs=1,8,20]
+// Usage: npx tsup && node bench/tabs.mjs [--handovers=20] [--tabs=1,8,20]   (--tabs= skips part 1)
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -29,14 +29,14 @@ for (const file of ['dist/index.js', 'dist/server/index.js']) {
   }
 }
 const { createEventHub } = await import('../dist/server/index.js')
-const { openTab, prepareFiles, readTab, removeFiles, startStream, startTabsApp, until } = await import('../test/browser/support-tabs/tabs-app.mjs')
+const { openTab, prepareFiles, readTab, removeFiles, startStream, startTabsApp, until, waitForTab } = await import('../test/browser/support-tabs/tabs-app.mjs')
 
 function option(name, fallback) {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`))
   return arg ? arg.slice(name.length + 3) : fallback
 }
 const HANDOVERS = Number(option('handovers', '20'))
-const TAB_COUNTS = option('tabs', '1,8,20').split(',').map(Number)
+const TAB_COUNTS = option('tabs', '1,8,20').split(',').filter(Boolean).map(Number)
 const SHARED = { remember: false, shared: { workerUrl: '/worker.js' } }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -79,9 +79,12 @@ const resumes = []
   const app = await startTabsApp(files, createEventHub({}))
   const context = await profileFor('broadcast')
   const tabs = []
+  // A new tab waits for its first `open` (its join answered): a tab without a cursor starts
+  // at the moment the coordinator answers it, and a hand-over before that would restart it.
   const addTab = async () => {
     const tab = await openTab(context, app)
     await startStream(tab, SHARED)
+    await waitForTab(tab, (log) => log.opens >= 1, 'open', 15_000)
     tabs.push(tab)
   }
   for (let i = 0; i < 4; i++) await addTab()
@@ -101,7 +104,10 @@ const resumes = []
       for (;;) {
         const log = await readTab(tab)
         if (log.messages.some((m) => m.data === marker)) break
-        if (Date.now() - closedAt > 15_000) throw new Error('the event published at the close did not arrive')
+        if (Date.now() - closedAt > 15_000) {
+          const summary = { tab: tabs.indexOf(tab), of: tabs.length, received: log.messages.length, last: log.messages.slice(-3), opens: log.opens, errors: log.errors, marker }
+          throw new Error(`the event published at the close did not arrive: ${JSON.stringify(summary)}`)
+        }
         await sleep(5)
       }
     }
