@@ -70,6 +70,7 @@ export function createTabSide(
     return rest
   }
   const noop = (): void => {}
+  const current = (): SharedLinkRequest => ({ ...request, lastEventId: cursor, eventTypes: [...types] })
   return {
     id,
     types,
@@ -77,7 +78,7 @@ export function createTabSide(
     get cursor() {
       return cursor
     },
-    request: () => ({ ...request, lastEventId: cursor, eventTypes: [...types] }),
+    request: current,
     receive: (message) => {
       if (!message.to && !joined) return
       switch (message.kind) {
@@ -91,7 +92,7 @@ export function createTabSide(
           sink.state(message.state)
           if (message.behind && !catchUp)
             catchUp = run(
-              { ...request, lastEventId: cursor },
+              current(),
               {
                 message: (event) => {
                   deliver(event)
