@@ -32,7 +32,7 @@ export default defineConfig([
     target: 'es2022',
     splitting: true,
     treeshake: true,
-    external: ['resilient-sse', 'react', 'vue'],
+    external: ['resilient-sse', 'react', 'vue', 'redis'],
     esbuildPlugins: [coreExternal],
   },
   {
