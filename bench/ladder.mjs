@@ -24,8 +24,10 @@
 //   --runs    time-to-first-event runs per client --window  seconds native EventSource is given
 //   --burst   the hub's batch burst in ms (how long a held close/poll response waits for more
 //             events after the first one); leave it out for the hub's default
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
+import { cp, mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launchBenchBrowser, openBenchPage, readLog, waitForLog } from './support/browser.mjs'
 import { startBufferingNginx } from './support/nginx.mjs'
@@ -39,6 +41,10 @@ for (const file of ['dist/index.js', 'dist/server/index.js']) {
   }
 }
 const { createEventHub } = await import('../dist/server/index.js')
+// Serve a snapshot of dist, so a rebuild during the run (tsup empties dist first) cannot break it.
+const DIST_SNAPSHOT = await mkdtemp(path.join(os.tmpdir(), 'resilient-sse-bench-dist-'))
+await cp(path.join(ROOT, 'dist'), DIST_SNAPSHOT, { recursive: true })
+process.on('exit', () => rmSync(DIST_SNAPSHOT, { recursive: true, force: true }))
 const { startLadderApp, preciseNow } = await import('../test/browser/support/ladder-app.mjs')
 
 function option(name, fallback) {
@@ -62,7 +68,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function withApp(browser, run, via = 'proxy') {
   const hub = createEventHub(BURST === undefined ? {} : { batch: { burst: BURST } })
-  const app = await startLadderApp({ handler: (req, res) => hub.handle(req, res) })
+  const app = await startLadderApp({ handler: (req, res) => hub.handle(req, res), distDir: DIST_SNAPSHOT })
   // `nginx`: a real buffering nginx in front of the app server instead of the simulated proxy.
   const nginx = via === 'nginx' ? await startBufferingNginx(app.origin) : undefined
   if (via === 'nginx' && !nginx) {
@@ -133,7 +139,9 @@ async function firstEvent(browser, client, via = 'proxy') {
         await sleep(100)
       }
     })()
-    const log = await waitForLog(page, (l) => l.messages.length > 0, WINDOW_S * 1000)
+    // The SDK gets at least 20 s whatever the window: a miss is a finding, not a short window.
+    const timeout = client === 'native' ? WINDOW_S * 1000 : Math.max(WINDOW_S * 1000, 20_000)
+    const log = await waitForLog(page, (l) => l.messages.length > 0, timeout)
     stop = true
     await publisher
     if (!log) return { client, firstMs: Number.POSITIVE_INFINITY, transport: null }

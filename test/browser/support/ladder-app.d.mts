@@ -11,7 +11,7 @@ export declare const LADDER_PAGE_HTML: string
  * Throws a clear error when `dist/index.js` is missing.
  * @throws Error naming the build command
  */
-export declare function assertBuilt(): void
+export declare function assertBuilt(distDir?: string): void
 
 /** Arguments of {@link startLadderApp}. */
 export interface LadderAppInit {
@@ -21,6 +21,8 @@ export interface LadderAppInit {
   mode?: NetworkMode
   /** Options of the initial mode. */
   options?: NetworkModeOptions
+  /** Where `/pkg/*` is served from. @defaultValue {@link DIST_DIR} */
+  distDir?: string
 }
 
 /** A running app server with a simulated proxy in front. */

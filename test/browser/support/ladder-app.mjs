@@ -21,8 +21,8 @@ const TYPES = { '.js': 'text/javascript; charset=utf-8', '.map': 'application/js
  * Throws a clear error when the built browser entry is missing.
  * @throws Error naming the build command
  */
-export function assertBuilt() {
-  if (!existsSync(path.join(DIST_DIR, 'index.js'))) {
+export function assertBuilt(distDir = DIST_DIR) {
+  if (!existsSync(path.join(distDir, 'index.js'))) {
     throw new Error('dist/index.js is missing: the browser ladder tests load the built package. Run `npx tsup` (npm run test:browser builds first).')
   }
 }
@@ -46,8 +46,8 @@ async function sendFile(res, file) {
  * `handler`, normally `hub.handle`) and a simulated proxy in front of all of it, so the page and
  * the event stream share one origin: the proxy's.
  */
-export async function startLadderApp({ handler, mode = 'direct', options = {} }) {
-  assertBuilt()
+export async function startLadderApp({ handler, mode = 'direct', options = {}, distDir = DIST_DIR }) {
+  assertBuilt(distDir)
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     if (url.pathname === '/') {
@@ -58,7 +58,7 @@ export async function startLadderApp({ handler, mode = 'direct', options = {} })
       const name = url.pathname.slice('/pkg/'.length)
       // Files and sub-directories of dist (chunks, lazily imported modules), never outside it.
       if (!/^[\w-][\w.-]*(\/[\w-][\w.-]*)*$/.test(name)) res.writeHead(404).end()
-      else void sendFile(res, path.join(DIST_DIR, name))
+      else void sendFile(res, path.join(distDir, name))
     } else if (url.pathname === '/favicon.ico') {
       res.writeHead(404).end()
     } else {
