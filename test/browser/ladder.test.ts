@@ -182,6 +182,40 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     ])
   })
 
+  /** Two 503s, then the path is fine: a short overload or a deploy. */
+  async function statusBurst(): Promise<PageLog> {
+    rig = await startBrowserLadderRig()
+    const page = await openLadderPage(await profile(), rig.pageUrl)
+    rig.app.proxy.setMode('status-burst', { status: 503, retryAfter: 1, burst: 2 })
+    await startStream(page, '/events', BASE)
+    // The rejected requests never reach the hub: the stream starts when one does.
+    await rig.firstRequest()
+    await waitForLog(page, (l) => l.opens >= 1, 'open after the burst', 15_000)
+    await rig.publish(10, 10)
+    await waitForLog(page, (l) => l.messages.length >= 10, '10 events', 10_000)
+    await settle()
+    const final = await readLog(page)
+    expect(data(final)).toEqual(sequence(10))
+    expect(rig.app.proxy.stats().byMode['status-burst'].rejected).toBe(2)
+    // Native EventSource hides the status: the SDK reports a refusal, not a 503.
+    expect(final.errors[0]).toMatchObject({ code: 'network', status: null })
+    expect(final.errors[0]!.message).toMatch(/refused/)
+    return final
+  }
+
+  test('status-burst: two 503s, then every event once, in order', async () => {
+    await statusBurst()
+  })
+
+  // KNOWN ISSUE (reported to the lead): two refused native EventSource attempts followed by a
+  // control probe that answers are judged "buffered", so a short 503 burst moves Chromium to
+  // sse-close (and remembers it for an hour). A refusal is not buffering: the client should stay
+  // on (or retry) eventsource. `test.fails` flips to a failure once that is fixed: then drop it.
+  test.fails('status-burst: a refusal is not buffering, so the stream stays on eventsource', async () => {
+    const final = await statusBurst()
+    expect(describeChanges(final)).toEqual(['null>eventsource:initial'])
+  })
+
   test('a remembered verdict: a reload starts on sse-close; a fresh profile starts at the top again', async () => {
     rig = await startBrowserLadderRig()
     const first = await profile()
