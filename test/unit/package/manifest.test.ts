@@ -15,12 +15,12 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
 }
 
 describe('package.json', () => {
-  test('ESM, side-effect free, no runtime dependencies, react and vue optional peers', () => {
+  test('ESM, side-effect free, no runtime dependencies, react, vue and redis optional peers', () => {
     expect(pkg.type).toBe('module')
     expect(pkg.sideEffects).toBe(false)
     expect(pkg.dependencies ?? {}).toEqual({})
-    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['react', 'vue'])
-    expect(pkg.peerDependenciesMeta).toEqual({ react: { optional: true }, vue: { optional: true } })
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['react', 'redis', 'vue'])
+    expect(pkg.peerDependenciesMeta).toEqual({ react: { optional: true }, vue: { optional: true }, redis: { optional: true } })
     expect(pkg.files).toContain('dist')
   })
 
