@@ -13,6 +13,7 @@ export const COMMON_HEADERS: Readonly<Record<string, string>> = {
 export type HubResponseErrorCode =
   | 'invalid-mode'
   | 'invalid-url'
+  | 'invalid-topic'
   | 'method-not-allowed'
   | 'origin-not-allowed'
   | 'closing'

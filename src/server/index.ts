@@ -1,4 +1,6 @@
 export { createEventHub } from './hub'
+export { createTopicHub } from './topics'
+export type { TopicHub, TopicHubOptions } from './topics'
 export type { CloseOptions, EventHub, EventHubOptions, EventHubStats, RetentionOptions } from './hub'
 export type { BatchOptions } from './context'
 export type { CorsOptions } from './cors'
