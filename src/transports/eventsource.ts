@@ -99,12 +99,16 @@ export const eventSourceTransport: Transport = {
       }
       // CLOSED before open means the server answered, but not with a 200 event stream; the
       // status stays hidden, so the message is all that can tell it from an unreachable server.
+      // A refusal is handed to the next rung as `unsupported`: a fetch can read the status
+      // (Retry-After, 401 refresh, 204) that native EventSource hides, and a refusal must not
+      // count as a stream held by a proxy.
+      const refused = !isOpen && opened.readyState === CLOSED
       const message = isOpen
         ? 'EventSource connection broke off'
-        : opened.readyState === CLOSED
+        : refused
           ? 'EventSource was refused: not a 200 text/event-stream (native EventSource hides the status)'
           : 'EventSource could not connect'
-      fail(new StreamError('network', message, { retryable: true }))
+      fail(new StreamError(refused ? 'unsupported' : 'network', message, { retryable: true }))
     }
     for (const type of ['message', ...RESERVED_TYPES, ...request.eventTypes]) subscribe(type)
     return { close: stop, addEventType: subscribe }

@@ -197,9 +197,10 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     const final = await readLog(page)
     expect(data(final)).toEqual(sequence(10))
     expect(rig.app.proxy.stats().byMode['status-burst'].rejected).toBe(2)
-    // Native EventSource hides the status: the SDK reports a refusal, not a 503.
-    expect(final.errors[0]).toMatchObject({ code: 'network', status: null })
+    // Native EventSource hides the status: the refusal hands over to fetch, which sees the 503.
+    expect(final.errors[0]).toMatchObject({ code: 'unsupported', status: null })
     expect(final.errors[0]!.message).toMatch(/refused/)
+    expect(final.errors[1]).toMatchObject({ code: 'http-status', status: 503 })
     return final
   }
 
@@ -207,13 +208,9 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     await statusBurst()
   })
 
-  // KNOWN ISSUE (reported to the lead): two refused native EventSource attempts followed by a
-  // control probe that answers are judged "buffered", so a short 503 burst moves Chromium to
-  // sse-close (and remembers it for an hour). A refusal is not buffering: the client should stay
-  // on (or retry) eventsource. `test.fails` flips to a failure once that is fixed: then drop it.
-  test.fails('status-burst: a refusal is not buffering, so the stream stays on eventsource', async () => {
+  test('status-burst: a refusal is not buffering: fetch reads the 503, nothing is remembered', async () => {
     const final = await statusBurst()
-    expect(describeChanges(final)).toEqual(['null>eventsource:initial'])
+    expect(describeChanges(final)).toEqual(['null>eventsource:initial', 'eventsource>fetch:unsupported'])
   })
 
   test('a remembered verdict: a reload starts on sse-close; a fresh profile starts at the top again', async () => {

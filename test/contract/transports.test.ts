@@ -152,7 +152,8 @@ describe.each(cases)('$transport.name transport', (c) => {
     const error = await recorder.error()
     expect(recorder.messages()).toEqual([])
     if (c.seesStatus) expect(error).toMatchObject({ code: 'content-type', retryable: false })
-    else expect(error).toMatchObject({ code: 'network', retryable: true })
+    // Native EventSource hides why it was refused: the next rung (a fetch) finds out.
+    else expect(error).toMatchObject({ code: 'unsupported', retryable: true })
   })
 
   test.each([
@@ -180,7 +181,7 @@ describe.each(cases)('$transport.name transport', (c) => {
     const error = await recorder.error()
     expect(recorder.kinds()).toEqual(['error'])
     if (c.seesStatus) expect(error).toMatchObject({ code: 'http-status', status, ...expected })
-    else expect(error).toMatchObject({ code: 'network', retryable: true })
+    else expect(error).toMatchObject({ code: 'unsupported', retryable: true })
   })
 
   test('a connection dropped mid-body is a network error after what arrived was delivered', async () => {

@@ -70,12 +70,12 @@ describe('eventSourceTransport', () => {
     ])
   })
 
-  test('an error before open closes the source: retryable network error', async () => {
+  test('a refusal before open closes the source and hands over to the next rung (unsupported)', async () => {
     const { source, recorder } = start()
     source.emitError(false)
     expect(source.isClosed).toBe(true)
     const error = await recorder.error()
-    expect(error).toMatchObject({ code: 'network', retryable: true })
+    expect(error).toMatchObject({ code: 'unsupported', retryable: true })
     expect(error.message).toContain('refused')
     expect(recorder.kinds()).toEqual(['error'])
   })
