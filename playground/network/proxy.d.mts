@@ -194,3 +194,6 @@ export declare function createNetworkProxy(init: NetworkProxyInit): Promise<Netw
  * const balancer = await createRoundRobinProxy([nodeA.url, nodeB.url])
  */
 export declare function createRoundRobinProxy(targets: readonly string[], init?: RoundRobinProxyInit): Promise<NetworkProxy>
+
+/** Hop-by-hop header names (lower case): they describe one connection and are never forwarded (RFC 9110 §7.6.1). */
+export declare const HOP_BY_HOP_HEADERS: ReadonlySet<string>

@@ -39,7 +39,7 @@ const DEFAULT_LATENCY_MS = 50
 const SLOW_SLICES_PER_SECOND = 20
 
 // Hop-by-hop headers belong to one connection and must not be forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP_HEADERS = new Set([
+export const HOP_BY_HOP_HEADERS = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

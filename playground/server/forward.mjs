@@ -1,20 +1,8 @@
 // @ts-check
 import http from 'node:http'
+import { HOP_BY_HOP_HEADERS as HOP_BY_HOP } from '../network/proxy.mjs'
 
 /** @typedef {import('./forward.d.mts').Forwarder} Forwarder */
-
-// Hop-by-hop headers describe one connection, not the message (RFC 9110 §7.6.1).
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-])
 
 /**
  * @param {http.IncomingHttpHeaders} headers
