@@ -16,7 +16,7 @@ export interface BatchOptions {
   maxBytes?: number
   /**
    * After the first event arrives on a held request, wait this long (ms) for more of the burst.
-   * @defaultValue 50
+   * @defaultValue 20
    */
   burst?: number
 }

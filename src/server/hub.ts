@@ -205,7 +205,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     batch: {
       maxEvents: Math.floor(finiteOr(options.batch?.maxEvents, 100, 1)),
       maxBytes: finiteOr(options.batch?.maxBytes, 262_144, 1),
-      burst: finiteOr(options.batch?.burst, 50, 0),
+      burst: finiteOr(options.batch?.burst, 20, 0),
     },
     rotateAfter: options.rotateAfter ?? 600_000,
     maxBuffered: finiteOr(options.maxBuffered, 1_048_576, 0),
