@@ -1,4 +1,5 @@
-import { createIdWindow, splitId, compareIds, type IdWindow } from './dedupe'
+import { createIdWindow, type IdWindow } from './dedupe'
+import { compareIdParts, parseEventId } from './ids'
 import { createEnv, type Env } from './env'
 import { StreamError } from './errors'
 import { GapEvent, StreamErrorEvent, TransportChangeEvent, type GapInfo, type ResilientEventSourceEventMap, type TransportChangeReason } from './events'
@@ -422,14 +423,7 @@ export class ResilientEventSource extends EventTarget {
     return {
       message: (message) => {
         if (this.#readyState === 2) return
-        const id = message.id
-        if (id !== undefined && id !== '') {
-          if (this.#seen?.has(id)) {
-            this.#stats.duplicates += 1
-            return
-          }
-          this.#seen?.add(id)
-        }
+        if (this.#isRepeat(message.id)) return
         this.#lastEventId = message.lastEventId
         this.#deliver(message.type, message.data)
       },
@@ -641,29 +635,35 @@ export class ResilientEventSource extends EventTarget {
       return
     }
     const id = message.id
-    if (id !== undefined && id !== '') {
-      const previous = this.#lastEventId
-      const repeat =
-        this.#seen?.has(id) ||
-        (this.#seen !== undefined && this.#ordered && previous !== '' && (compareIds(id, previous) ?? 1) <= 0)
-      if (repeat) {
-        this.#stats.duplicates += 1
-        return
-      }
-      this.#seen?.add(id)
-    }
+    const parts = id ? parseEventId(id) : undefined
+    if (this.#isRepeat(id, parts)) return
     if (id !== undefined) this.#lastEventId = id
     attempt.delivered = true
     this.#failures = 0
     this.#rungFailures = 0
     if (!attempt.proven) this.#prove(attempt)
-    const parts = id ? splitId(id) : undefined
-    if (parts && this.#companion) this.#stats.addLatency(Math.max(0, this.#env.now() - parts[0] + this.#skew))
+    if (parts && this.#companion) this.#stats.addLatency(Math.max(0, this.#env.now() - parts.ms + this.#skew))
     this.#deliver(type, message.data)
     // Judge the path only after delivering: the event is here, however late.
-    if (parts && this.#attempt === attempt && attempt.canaryTime !== undefined && parts[0] > attempt.canaryTime) {
-      this.#observeServerTime(attempt, parts[0])
+    if (parts && this.#attempt === attempt && attempt.canaryTime !== undefined && parts.ms > attempt.canaryTime) {
+      this.#observeServerTime(attempt, parts.ms)
     }
+  }
+
+  /**
+   * Whether `id` was delivered already: it is in the window, or (on a stream the server says is
+   * ordered) at or before the cursor. A new id is recorded in the window.
+   */
+  #isRepeat(id: string | undefined, parts = id ? parseEventId(id) : undefined): boolean {
+    const seen = this.#seen
+    if (id === undefined || id === '' || !seen) return false
+    const cursor = this.#ordered && parts && this.#lastEventId !== '' ? parseEventId(this.#lastEventId) : undefined
+    if (seen.has(id) || (parts && cursor && compareIdParts(parts, cursor) <= 0)) {
+      this.#stats.duplicates += 1
+      return true
+    }
+    seen.add(id)
+    return false
   }
 
   #onReserved(attempt: Attempt, message: EventStreamMessage): void {

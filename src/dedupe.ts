@@ -25,26 +25,3 @@ export function createIdWindow(size: number): IdWindow {
     },
   }
 }
-
-/**
- * Compares two protocol ids `<ms>-<seq>`.
- * @returns negative, zero or positive like a sort comparator, or `undefined` when either id is
- *   not of that form (ids are otherwise opaque)
- */
-export function compareIds(a: string, b: string): number | undefined {
-  const left = splitId(a)
-  const right = splitId(b)
-  if (!left || !right) return undefined
-  return left[0] - right[0] || left[1] - right[1]
-}
-
-/** @returns `[ms, seq]` of a `<ms>-<seq>` id, or `undefined`. */
-export function splitId(id: string): [number, number] | undefined {
-  const dash = id.indexOf('-')
-  if (dash <= 0 || dash > 15) return undefined
-  const ms = Number(id.slice(0, dash))
-  const seq = Number(id.slice(dash + 1))
-  return Number.isSafeInteger(ms) && Number.isSafeInteger(seq) && ms >= 0 && seq >= 0
-    ? [ms, seq]
-    : undefined
-}

@@ -1,25 +1,10 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import type { ConnectRequest } from '../../../src/transports/types'
 import { buildRequestUrl } from '../../../src/transports/url'
+import { connectRequest } from '../../contract/support'
 
-function request(overrides: Partial<ConnectRequest> = {}): ConnectRequest {
-  return {
-    url: 'https://api.example/events',
-    lastEventId: undefined,
-    startToken: undefined,
-    headers: {},
-    hasCustomHeaders: false,
-    method: 'GET',
-    body: undefined,
-    withCredentials: false,
-    maxEventSize: 1 << 20,
-    ping: undefined,
-    wait: undefined,
-    protocolQuery: true,
-    eventTypes: [],
-    ...overrides,
-  }
-}
+const request = (overrides: Partial<ConnectRequest> = {}): ConnectRequest =>
+  connectRequest({ url: 'https://api.example/events', ...overrides })
 
 const globals = globalThis as { location?: unknown }
 
