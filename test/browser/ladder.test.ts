@@ -57,6 +57,15 @@ async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 150))
 }
 
+/** Polls `condition` every 25 ms; fails naming `what` after `timeout` ms. */
+async function waitUntil(condition: () => boolean, what: string, timeout: number): Promise<void> {
+  const start = Date.now()
+  while (!condition()) {
+    if (Date.now() - start > timeout) throw new Error(`timed out after ${timeout} ms waiting for: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+
 describe('the ladder in Chromium behind simulated intermediaries', () => {
   test('direct: stays on native EventSource; named events and message both delivered once, in order', async () => {
     rig = await startBrowserLadderRig()
@@ -87,9 +96,14 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     rig.app.proxy.disconnectAll()
     await rig.publish(40, 25)
     await waitForLog(page, (l) => l.messages.length >= 50, '50 events', 20_000)
+    // The reconnect may replay all 40 before its own 400 ms cut falls: wait for that cut (and the
+    // resume after it) before the last events, so a resume across a proxy cut is what is tested.
+    await waitUntil(() => rig!.app.proxy.stats().byMode['cut-after'].proxyDestroys > 0, 'a cut by the proxy', 10_000)
+    await rig.publish(10, 25)
+    await waitForLog(page, (l) => l.messages.length >= 60, '60 events', 20_000)
     await settle()
     const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(50))
+    expect(data(final)).toEqual(sequence(60))
     // Every reconnect resumed from an id the page had already received (header or query cursor).
     const delivered = new Set(final.messages.map((m) => m.id))
     const resumes = rig.requests.slice(1).filter((r) => r.mode === 'stream')
