@@ -239,7 +239,8 @@ describe('drain: hub.close({ spread: 5000 })', () => {
     // Uniform over 5 s is ~2 % per 100 ms; timer batching in one busy process lumps a little.
     expect(arrivals).toBeLessThanOrEqual(0.1)
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(4500)
-    expect(Math.max(...times)).toBeLessThan(5500)
+    // The last drain frame leaves at ≤ 5 s; 1 s of slack for a loaded 2-core event loop.
+    expect(Math.max(...times)).toBeLessThan(6000)
     // Each second of the spread holds roughly a fifth of the clients.
     for (let s = 0; s < 5; s++) {
       const inSecond = times.filter((t) => t >= s * 1000 && t < (s + 1) * 1000).length
