@@ -1,13 +1,12 @@
-// Shared by the React and Vue adapters. Type-only imports of the core: the adapters themselves
-// import the runtime class from the public entry, which the build keeps external.
-import type {
+// Shared by the React and Vue adapters. The runtime class comes from the public entry, which the
+// build keeps external: the adapters never carry a second copy of the client.
+import {
   ResilientEventSource,
-  ResilientEventSourceOptions,
-  StreamError,
-  StreamErrorEvent,
-  StreamStats,
-  TransportChangeEvent,
-  TransportName,
+  type ResilientEventSourceOptions,
+  type StreamError,
+  type StreamErrorEvent,
+  type StreamStats,
+  type TransportName,
 } from '../index'
 
 /** The stream's state as the adapters show it: `readyState` 0/1/2 as words. */
@@ -56,106 +55,156 @@ export interface EventStreamState<T> {
   readonly error: StreamError | null
 }
 
-/** Default listened event types. */
-export const MESSAGE_ONLY: readonly string[] = ['message']
+/** A change of some fields of the state. */
+export type StatePatch<T> = { -readonly [K in keyof EventStreamState<T>]?: EventStreamState<T>[K] }
 
 /** Counters of a stream that does not exist (yet): no connection, nothing counted. */
-export function emptyStats(): StreamStats {
+function emptyStats(): StreamStats {
   return { events: 0, duplicates: 0, gaps: 0, reconnects: 0, transportChanges: 0, bytes: 0, latency: null }
 }
 
 /** The state of a stream before its first attempt, or of no stream when `url` is `null`. */
-export function initialState<T>(url: unknown): EventStreamState<T> {
+function initialState<T>(url: unknown): EventStreamState<T> {
   return { status: url == null ? 'closed' : 'connecting', transport: null, lastEvent: undefined, error: null }
 }
 
 /** Options read only when a connection is made, or local to the adapters: never in the key. */
-const LOCAL = /^(signal|env|fetch|EventSource|lastEventId|events|onEvent|select|storage)$/
+const LOCAL = /^(lastEventId|events|storage)$/
 
 /**
  * A string that changes exactly when the URL or a wire-relevant option value changes: the
- * adapters reconnect on a new key, never on a new object identity. Functions count only by
- * presence; `headers` and a non-string `body` by presence too (they are read when used).
+ * adapters reconnect on a new key, never on a new object identity. Functions are left out (they
+ * are read when used; one added later is used from the next connect on); `headers` counts only
+ * by kind (function or not), and objects such as a `signal`, a non-string `body` (`FormData`,
+ * `Blob`, a stream) or `Headers` are `{}`.
  */
 export function streamKey(url: unknown, options: AnyEventStreamOptions): string {
-  return JSON.stringify([url == null ? null : String(url), options], (name, value: unknown) =>
-    // `remember.storage` may be localStorage itself: serialising it would read every item.
-    LOCAL.test(name)
-      ? undefined
-      : name === 'headers' || (name === 'body' && typeof value !== 'string')
-        ? value != null
-        : typeof value === 'function'
-          ? 1
-          : value,
-  )
-}
-
-/**
- * The core's options, with functions wrapped so each call reads the latest ones: new function
- * identities from a re-render reach the live stream without reconnecting.
- * @param read - returns the options of the latest render
- * @param lastEventId - the cursor to resume from, when re-opening a closed stream
- */
-export function clientOptions(read: () => AnyEventStreamOptions, lastEventId?: string): ResilientEventSourceOptions {
-  const { events: _events, onEvent: _onEvent, select: _select, ...options } = read()
-  if (lastEventId) options.lastEventId = lastEventId
-  if (options.headers !== undefined) {
-    options.headers = (context) => {
-      const headers = read().headers
-      return typeof headers === 'function' ? headers(context) : (headers ?? {})
-    }
-  }
-  const retry = options.retry
-  if (typeof retry === 'function') {
-    options.retry = (attempt, error) => {
-      const latest = read().retry
-      return (typeof latest === 'function' ? latest : retry)(attempt, error)
-    }
-  }
-  const fetch = options.fetch
-  if (fetch) options.fetch = (input, init) => (read().fetch ?? fetch)(input, init)
-  return options
+  // A URL object becomes its href (toJSON); `remember.storage` may be localStorage itself,
+  // which serialising would read item by item.
+  return JSON.stringify([url, options], (name, value: unknown) => (LOCAL.test(name) ? undefined : name === 'headers' ? typeof value : value))
 }
 
 const STATUS: readonly EventStreamStatus[] = ['connecting', 'open', 'closed']
-const STATE_TYPES = ['open', 'error', 'transportchange'] as const
+/** The client's own event types that become state. */
+const STATE_TYPES = ['open', 'error', 'transportchange']
 
-/**
- * Follows a stream's state: `open`, `error` and `transportchange` become state updates.
- * @returns a function that stops following
- */
-export function followStream(source: ResilientEventSource, update: (patch: Partial<EventStreamState<never>>) => void): () => void {
-  const listener = (event: Event): void =>
-    update(
-      event.type === 'transportchange'
-        ? { transport: (event as TransportChangeEvent).transport }
-        : // `open` clears the error; an `error` leaves the stream connecting, open (non-fatal) or closed.
-          { status: STATUS[source.readyState], error: (event as StreamErrorEvent).error ?? null },
-    )
-  for (const type of STATE_TYPES) source.addEventListener(type, listener)
-  return () => {
-    for (const type of STATE_TYPES) source.removeEventListener(type, listener)
-  }
+/** The functions of the adapters' result: identical across renders. */
+export interface EventStreamControls {
+  /** Counters and latency of the live stream (read on demand: they never cause a render). */
+  stats(): StreamStats
+  /** Closes the stream; `status` becomes `closed` until `reconnect()` or a new URL. */
+  close(): void
+  /** Connects again now; after `close()` or a fatal error, opens a new stream that resumes from the cursor. */
+  reconnect(): void
 }
 
 /**
- * Listens to app event types; each event goes to `onEvent`, then through `select` into `lastEvent`.
- * @returns a function that removes the listeners
+ * One adapter's stream, whatever the framework: `open(url, key)` opens the stream of `url` +
+ * options (`key`), the same key again resuming from the last cursor; `stop()` closes it and keeps
+ * its cursor; `bind()` adds listeners for types newly listed in `events`, without reconnecting.
  */
-export function listenEvents<T>(
-  source: ResilientEventSource,
-  types: readonly string[],
-  read: () => EventStreamOptions<T>,
+export type StreamController = readonly [
+  open: (url: unknown, key: string) => void,
+  stop: () => void,
+  bind: () => void,
+  controls: EventStreamControls,
+]
+
+/**
+ * The framework-free part of `useEventStream`. Function options (and `headers`) are wrapped
+ * so each call reads the latest ones: new identities from a re-render reach the live stream
+ * without reconnecting. `open`, `error` and `transportchange` become state patches; each event
+ * of `events` goes to `onEvent`, then through `select` into `lastEvent`.
+ * @param read - returns the options of the latest render
+ * @param update - applies a state patch
+ *   (it is called once at once, with the whole state for `url`)
+ * @param previous - the current `lastEvent` (what a `select` reducer continues from)
+ * @param url - the first URL, for the first state
+ * @returns the controller
+ */
+export function createStreamController<T>(
+  read: () => AnyEventStreamOptions,
+  update: (patch: StatePatch<T>) => void,
   previous: () => T | undefined,
-  keep: (value: T) => void,
-): () => void {
-  const listener = (event: MessageEvent<string>): void => {
-    const { onEvent, select } = read()
-    onEvent?.(event)
-    if (select !== false) keep(select ? select(event, previous()) : (event as T))
+  url: unknown,
+): StreamController {
+  let source: ResilientEventSource | undefined
+  let bind = (): void => {}
+  let key: string | undefined
+  // The cursor a re-open resumes from, and the key of the stream it belongs to.
+  let resumeKey: string | undefined
+  let resumeId = ''
+  update(initialState(url))
+  const listener = (event: Event): void => {
+    const { events = ['message'], onEvent, select } = read()
+    if (STATE_TYPES.includes(event.type)) {
+      update({
+        status: STATUS[source!.readyState],
+        transport: source!.transport,
+        // `open` and `error` set the error (`open` clears it); a transport change leaves it.
+        ...(event.type < 't' && { error: (event as StreamErrorEvent).error ?? null }),
+      })
+    } else if (events.includes(event.type)) {
+      onEvent?.(event as MessageEvent<string>)
+      if (select !== false) {
+        const value = select ? (select as (event: MessageEvent<string>, previous: T | undefined) => T)(event as MessageEvent<string>, previous()) : (event as T)
+        // An equal value is no change: no re-render.
+        if (!Object.is(value, previous())) update({ lastEvent: value })
+      }
+    }
   }
-  for (const type of types) source.addEventListener(type, listener)
-  return () => {
-    for (const type of types) source.removeEventListener(type, listener)
+  const stop = (): void => {
+    if (source) {
+      resumeKey = key
+      resumeId = source.lastEventId
+      source = void source.close()
+    }
   }
+  const open = (href: unknown, next: string | undefined): void => {
+    url = href
+    key = next
+    const again = resumeKey === next
+    // A re-open (`reconnect()` after a close, StrictMode's re-mount) keeps `lastEvent`.
+    update(again ? { status: 'connecting', error: null } : initialState(href))
+    if (href == null) return
+    const options: Record<string, unknown> = { ...read() }
+    for (const name in options) {
+      const value = options[name]
+      // `EventSource` is a constructor: it is read once, when a connection is made.
+      if (name === 'headers' || (typeof value === 'function' && name !== 'EventSource')) {
+        options[name] = (...args: unknown[]) => {
+          const latest = (read() as Record<string, unknown>)[name] ?? value
+          return typeof latest === 'function' ? latest(...args) : latest
+        }
+      }
+    }
+    // A stream's cursor starts at the `lastEventId` option: it is never less than the option.
+    if (again) options.lastEventId = resumeId
+    const opened = new ResilientEventSource(href as string | URL, options)
+    // Adding a listener twice is a no-op; a type removed from `events` stays bound, undelivered.
+    bind = () => {
+      for (const type of [...STATE_TYPES, ...(read().events ?? ['message'])]) opened.addEventListener(type, listener)
+    }
+    bind()
+    source = opened
+  }
+  return [
+    open,
+    stop,
+    () => bind(),
+    {
+      stats: () => source?.stats() ?? emptyStats(),
+      close: () => {
+        source?.close()
+        update({ status: 'closed' })
+      },
+      reconnect: () => {
+        if (source && source.readyState < 2) source.reconnect()
+        else {
+          stop()
+          open(url, key)
+        }
+      },
+    },
+  ]
 }

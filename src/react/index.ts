@@ -1,15 +1,11 @@
-import { useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore } from 'react'
-// The public core entry: the build rewrites it to `resilient-sse` and keeps it external, so this
-// adapter never carries a second copy of the client.
-import { ResilientEventSource, type StreamStats } from '../index'
+import { useEffect, useState, useSyncExternalStore } from 'react'
+// The public core entry (types only here): the build rewrites it to `resilient-sse` and keeps it
+// external, so this adapter never carries a second copy of the client.
+import type {} from '../index'
 import {
-  clientOptions,
-  emptyStats,
-  followStream,
-  initialState,
-  listenEvents,
-  MESSAGE_ONLY,
+  createStreamController,
   streamKey,
+  type EventStreamControls,
   type EventStreamOptions,
   type EventStreamState,
 } from '../adapters/stream-state'
@@ -20,61 +16,7 @@ export type { EventStreamOptions, EventStreamState, EventStreamStatus } from '..
 export type UseEventStreamOptions<T = MessageEvent<string>> = EventStreamOptions<T>
 
 /** What the React {@link useEventStream} returns. Functions keep their identity across renders. */
-export interface UseEventStreamResult<T> extends EventStreamState<T> {
-  /** Counters and latency of the live stream (read on demand: they never cause a render). */
-  stats(): StreamStats
-  /** Closes the stream; `status` becomes `closed` until `reconnect()` or a new URL. */
-  close(): void
-  /** Connects again now; after `close()` or a fatal error, opens a new stream that resumes from the cursor. */
-  reconnect(): void
-}
-
-interface Store<T> {
-  /** The live (or last) stream. */
-  source: ResilientEventSource | undefined
-  /** Cursor for the stream `reconnect()` re-opens, tagged with the key it belongs to. */
-  resume: [key: string, id: string] | undefined
-  bump: () => void
-  readonly result: Omit<UseEventStreamResult<T>, keyof EventStreamState<T>>
-  update(patch: Partial<EventStreamState<T>>): void
-  subscribe(listener: () => void): () => void
-  get(): EventStreamState<T>
-}
-
-function createStore<T>(url: unknown): Store<T> {
-  let state = initialState<T>(url)
-  const listeners = new Set<() => void>()
-  const store: Store<T> = {
-    source: undefined,
-    resume: undefined,
-    bump: () => {},
-    result: {
-      stats: () => store.source?.stats() ?? emptyStats(),
-      close: () => {
-        store.source?.close()
-        store.update({ status: 'closed' })
-      },
-      reconnect: () => {
-        const source = store.source
-        if (source && source.readyState !== 2) source.reconnect()
-        else store.bump()
-      },
-    },
-    update: (patch) => {
-      const next = { ...state, ...patch }
-      if ((Object.keys(next) as (keyof typeof next)[]).some((name) => !Object.is(next[name], state[name]))) {
-        state = next
-        for (const listener of listeners) listener()
-      }
-    },
-    subscribe: (listener) => {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
-    get: () => state,
-  }
-  return store
-}
+export interface UseEventStreamResult<T> extends EventStreamState<T>, EventStreamControls {}
 
 /**
  * Subscribes a component to a {@link ResilientEventSource}: opens on mount, closes on unmount,
@@ -112,43 +54,43 @@ export function useEventStream<T = MessageEvent<string>>(
   url: string | URL | null | undefined,
   options: UseEventStreamOptions<T> = {},
 ): UseEventStreamResult<T> {
-  // Written during render so callbacks (headers, onEvent, select) always see the latest ones.
-  const latest = useRef(options)
-  latest.current = options
-  const [store] = useState(() => createStore<T>(url))
-  const [generation, bump] = useReducer((count: number) => count + 1, 0)
-  store.bump = bump
-  const key = streamKey(url, options)
-  const types = (options.events ?? MESSAGE_ONLY).join('\n')
-
-  useEffect(() => {
-    if (url == null) {
-      store.update(initialState(url))
-      return
-    }
-    // Same key: `reconnect()` after a close (or StrictMode's re-mount): resume, keep `lastEvent`.
-    const again = store.resume?.[0] === key
-    const source = new ResilientEventSource(url, clientOptions(() => latest.current, again ? store.resume?.[1] : undefined))
-    store.source = source
-    store.update(again ? { status: 'connecting', error: null } : initialState(url))
-    const unfollow = followStream(source, store.update)
-    return () => {
-      unfollow()
-      source.close()
-      store.resume = [key, source.lastEventId]
-    }
-    // `url` is part of `key`; a new `generation` is `reconnect()` after a close.
-  }, [key, generation])
-
-  useEffect(() => {
-    const source = store.source
-    if (!source || url == null) return
-    // Event names cannot contain a line feed (SSE is line-based), so it is a safe separator.
-    return listenEvents(source, types.split('\n'), () => latest.current, () => store.get().lastEvent, (lastEvent) =>
-      store.update({ lastEvent }),
+  // One store per component: the result (its functions stay the same), its subscriber, the stream.
+  const [[open, stop, bind, subscribe, get, setOptions]] = useState(() => {
+    let latest = options
+    let result: UseEventStreamResult<T> | undefined
+    // useSyncExternalStore subscribes once per component (again after StrictMode's re-mount).
+    let notify = (): void => {}
+    const [open, stop, bind, controls] = createStreamController<T>(
+      () => latest,
+      (patch) => {
+        result = { ...result, ...patch } as UseEventStreamResult<T>
+        notify()
+      },
+      () => result?.lastEvent,
+      url,
     )
-  }, [key, generation, types])
-
-  const state = useSyncExternalStore(store.subscribe, store.get, store.get)
-  return useMemo(() => ({ ...state, ...store.result }), [state, store])
+    result = { ...result, ...controls } as UseEventStreamResult<T>
+    return [
+      open,
+      stop,
+      bind,
+      (listener: () => void) => {
+        notify = listener
+        return () => (notify = () => {})
+      },
+      () => result!,
+      // Written during render, so callbacks (headers, onEvent, select) always see the latest ones.
+      (current: UseEventStreamOptions<T>) => void (latest = current),
+    ] as const
+  })
+  setOptions(options)
+  const key = streamKey(url, options)
+  // `url` is part of `key`.
+  useEffect(() => {
+    open(url, key)
+    return stop
+  }, [key])
+  // After every render: listeners for types newly added to `events` (without reconnecting).
+  useEffect(bind)
+  return useSyncExternalStore(subscribe, get, get)
 }
