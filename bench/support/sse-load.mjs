@@ -4,6 +4,7 @@
 //
 //   { type: 'open', url, count, localAddress?, concurrency? } → { type: 'opened', opened, failed, errors, ms }
 //   { type: 'collect', events, timeout }                       → { type: 'collected', ...report }
+//   { type: 'wait-pings', timeout }                             → { type: 'pinged', streams, pinged, ended }
 //   { type: 'close' }                                           → { type: 'closed' }
 //
 // Published events carry `data: <n> <publish time>` with n = 1, 2, … per run and the publish time
@@ -96,6 +97,17 @@ function runLoad() {
         wallMs: performance.now() - timeAtOpen,
         pings: [...readers].reduce((sum, reader) => sum + reader.pings, 0),
       })
+    } else if (message.type === 'wait-pings') {
+      // Idle streams: every one should see a `_ping` heartbeat (and stay open) within the timeout.
+      const deadline = performance.now() + message.timeout
+      const pinged = () => [...readers].filter((reader) => reader.pings > 0 && !reader.ended).length
+      while (pinged() < readers.size && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+      process.send({
+        type: 'pinged',
+        streams: readers.size,
+        pinged: pinged(),
+        ended: [...readers].filter((reader) => reader.ended).length,
+      })
     } else if (message.type === 'close') {
       closeAll()
       process.send({ type: 'closed' })
@@ -177,7 +189,8 @@ function runLoad() {
             const n = Number(line.slice(0, space))
             record(now - Number(line.slice(space + 1)))
             if (n !== reader.next && reader.problems.length < 5) {
-              reader.problems.push(n < reader.next ? `event ${n} again or late (expected ${reader.next})` : `events ${reader.next}–${n - 1} missing`)
+              const missing = n - 1 === reader.next ? `event ${reader.next} missing` : `events ${reader.next}–${n - 1} missing`
+              reader.problems.push(n < reader.next ? `event ${n} again or late (expected ${reader.next})` : missing)
             }
             if (n >= reader.next) reader.next = n + 1
           }
