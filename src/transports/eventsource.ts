@@ -31,13 +31,14 @@ export const eventSourceTransport: Transport = {
   name: 'eventsource',
   mode: 'stream',
   isSupported: (request: ConnectRequest, env: Env): boolean =>
-    typeof env.EventSource() === 'function' &&
-    !request.hasCustomHeaders &&
-    request.method.toUpperCase() === 'GET' &&
-    (request.body === undefined || request.body === null),
+    typeof env.EventSource() === 'function' && !request.hasCustomHeaders && /^get$/i.test(request.method) && request.body == null,
   open: (request: ConnectRequest, sink: TransportSink, env: Env): TransportHandle => {
     let active = true
-    let source: EventSourceLike | undefined
+    let isOpen = false
+    let previousId = ''
+    let lastType: string | undefined
+    let source: EventSourceLike
+    const subscribed = new Set<string>()
     const stop = (): void => {
       active = false
       source?.close()
@@ -47,83 +48,61 @@ export const eventSourceTransport: Transport = {
       stop()
       sink.error(error)
     }
-    const EventSource = env.EventSource()
     try {
-      if (!EventSource) throw new StreamError('unsupported', 'EventSource is not available')
-      source = new EventSource(buildRequestUrl(request, 'stream'), {
-        withCredentials: request.withCredentials,
-      })
+      const EventSource = env.EventSource()
+      if (!EventSource) throw new StreamError('unsupported', 'no EventSource')
+      source = new EventSource(buildRequestUrl(request, 'stream'), { withCredentials: request.withCredentials })
     } catch (cause) {
-      const error =
-        cause instanceof StreamError
-          ? cause
-          : new StreamError('network', 'EventSource could not be created', { cause })
+      const error = cause instanceof StreamError ? cause : new StreamError('network', 'EventSource threw', { cause })
       // `open` never calls the sink synchronously.
       queueMicrotask(() => fail(error))
       return { close: stop }
     }
-    const opened = source
-    let isOpen = false
-    let previousId = ''
-    let lastType: string | undefined
-    const subscribed = new Set<string>()
-
-    const onMessage = (event: MessageEvent): void => {
-      if (!active || !isServerEvent(event)) return
-      const lastEventId = event.lastEventId ?? ''
+    // Platform `open`/`error` events are plain `Event`s; server events carry string `data` (a
+    // server event named `open` or `error` reaches the handlers below too).
+    const onMessage = (event: Event): void => {
+      const { type, data, lastEventId = '' } = event as MessageEvent
+      if (!active || !subscribed.has(type)) return
       const id = lastEventId !== '' && lastEventId !== previousId ? lastEventId : undefined
       previousId = lastEventId
-      lastType = event.type
-      sink.message({ type: event.type, data: event.data as string, id, lastEventId })
+      lastType = type
+      sink.message({ type, data, id, lastEventId })
     }
     const subscribe = (type: string): void => {
       if (!active || subscribed.has(type)) return
       subscribed.add(type)
       // `error` and `open` arrive through the handlers below, which tell both kinds apart.
-      if (type !== 'error' && type !== 'open') opened.addEventListener(type, onMessage)
+      if (type !== 'error' && type !== 'open') source.addEventListener(type, onMessage)
     }
-
-    opened.onopen = (event) => {
-      if (isServerEvent(event)) return dispatchNamed(event as MessageEvent, subscribed, onMessage)
+    const isServerEvent = (event: Event): boolean => typeof (event as MessageEvent).data === 'string'
+    source.onopen = (event) => {
+      if (isServerEvent(event)) return onMessage(event)
       if (!active || isOpen) return
       isOpen = true
       sink.open()
     }
-    opened.onerror = (event) => {
-      if (isServerEvent(event)) return dispatchNamed(event as MessageEvent, subscribed, onMessage)
+    source.onerror = (event) => {
+      if (isServerEvent(event)) return onMessage(event)
       if (!active) return
       if (isOpen && lastType === '_end') {
         stop()
-        sink.end()
-        return
+        return sink.end()
       }
       // CLOSED before open means the server answered, but not with a 200 event stream; the
       // status stays hidden, so the message is all that can tell it from an unreachable server.
       // A refusal is handed to the next rung as `unsupported`: a fetch can read the status
       // (Retry-After, 401 refresh, 204) that native EventSource hides, and a refusal must not
       // count as a stream held by a proxy.
-      const refused = !isOpen && opened.readyState === CLOSED
-      const message = isOpen
-        ? 'EventSource connection broke off'
-        : refused
-          ? 'EventSource was refused: not a 200 text/event-stream (native EventSource hides the status)'
-          : 'EventSource could not connect'
-      fail(new StreamError(refused ? 'unsupported' : 'network', message, { retryable: true }))
+      const refused = !isOpen && source.readyState === CLOSED
+      fail(
+        new StreamError(
+          refused ? 'unsupported' : 'network',
+          isOpen ? 'EventSource broke off' : refused ? 'EventSource refused (not a 200 event stream)' : 'EventSource could not connect',
+          { retryable: true },
+        ),
+      )
     }
     for (const type of ['message', ...RESERVED_TYPES, ...request.eventTypes]) subscribe(type)
     return { close: stop, addEventType: subscribe }
   },
-}
-
-/** Platform `open`/`error` events are plain `Event`s; server events carry string `data`. */
-function isServerEvent(event: Event): boolean {
-  return typeof (event as Partial<MessageEvent>).data === 'string'
-}
-
-function dispatchNamed(
-  event: MessageEvent,
-  subscribed: ReadonlySet<string>,
-  onMessage: (event: MessageEvent) => void,
-): void {
-  if (subscribed.has(event.type)) onMessage(event)
 }

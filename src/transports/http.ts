@@ -7,77 +7,57 @@ import { buildRequestUrl, type RequestUrlExtra } from './url'
 export interface Attempt {
   /** Forwards to the real sink until the attempt is closed or reported `error`/`end`. */
   readonly sink: TransportSink
-  /** Aborted by `close()` (and by the long-poll deadline). */
+  /** Aborted by `close()`, `error` and `end`. */
   readonly signal: AbortSignal
   /** Whether the sink still listens. */
   isActive(): boolean
-  /** Aborts the request and stops the sink; the same as the handle's `close()`. */
-  abort(): void
 }
+
+const SINK_METHODS = ['open', 'message', 'retryHint', 'received', 'warning', 'error', 'end'] as const
 
 /**
  * Runs one attempt: wraps the sink so that nothing reaches it after `close()`, `error` or
- * `end`, and turns anything `run` throws into a `network` error.
+ * `end`, and turns anything `run` throws into a `network` error (a `StreamError` as is).
  * @param sink - the client's sink
  * @param run - the attempt itself; started on a microtask so `open` never calls the sink
  * @param onStop - called once when the attempt stops for any reason (clears timers)
  * @returns the handle whose `close()` aborts the request silently
  */
 export function runAttempt(
-  sink: TransportSink,
+  sink: Partial<TransportSink>,
   run: (attempt: Attempt) => Promise<void>,
   onStop?: () => void,
 ): TransportHandle {
   const controller = new AbortController()
   let active = true
-  const stop = (): void => {
-    if (!active) return
-    active = false
-    onStop?.()
-  }
-  const guarded: TransportSink = {
-    open: () => active && sink.open(),
-    message: (message) => active && sink.message(message),
-    retryHint: (ms) => active && sink.retryHint(ms),
-    received: (bytes) => active && sink.received(bytes),
-    warning: (error) => active && sink.warning?.(error),
-    error: (error) => {
-      if (!active) return
-      stop()
-      // Frees the connection (a failed status still has an unread body).
-      controller.abort()
-      sink.error(error)
-    },
-    end: () => {
-      if (!active) return
-      stop()
-      sink.end()
-    },
-  }
-  const abort = (): void => {
-    stop()
+  const close = (): void => {
+    if (active) {
+      active = false
+      onStop?.()
+    }
+    // Frees the connection (a failed status still has an unread body).
     controller.abort()
   }
-  const attempt: Attempt = {
-    sink: guarded,
-    signal: controller.signal,
-    isActive: () => active,
-    abort,
+  const guarded = {} as Record<string, (value?: unknown) => void>
+  for (const method of SINK_METHODS) {
+    guarded[method] = (value) => {
+      if (!active) return
+      if (method === 'error' || method === 'end') close()
+      ;(sink[method] as ((value?: unknown) => void) | undefined)?.(value)
+    }
   }
+  const attempt: Attempt = { sink: guarded as unknown as TransportSink, signal: controller.signal, isActive: () => active }
   Promise.resolve()
     // Closed in the same tick as `open`: nothing is sent at all.
     .then(() => (active ? run(attempt) : undefined))
-    .catch((cause: unknown) => {
-      guarded.error(
+    .catch((cause: unknown) =>
+      guarded.error!(
         cause instanceof StreamError
           ? cause
-          : new StreamError('network', `Request failed: ${describe(cause)}`, {
-              retryable: true,
-              cause,
-            }),
-      )
-    })
-  return { close: abort }
+          : new StreamError('network', `request failed: ${(cause as Error)?.message ?? cause}`, { retryable: true, cause }),
+      ),
+    )
+  return { close }
 }
 
 /**
@@ -90,7 +70,7 @@ export function runAttempt(
  * @param extra - more query parameters (`wait`)
  * @returns the response; rejects like `fetch` does
  */
-export async function sendRequest(
+export function sendRequest(
   request: ConnectRequest,
   mode: TransportMode,
   accept: string,
@@ -98,18 +78,15 @@ export async function sendRequest(
   env: Env,
   extra?: RequestUrlExtra,
 ): Promise<Response> {
+  const { method, body, lastEventId } = request
   const fetch = env.fetch()
-  if (!fetch) throw new StreamError('unsupported', 'fetch is not available')
+  if (!fetch) throw new StreamError('unsupported', 'no fetch')
   // fetch rejects this with a TypeError that would look like a retryable network failure.
-  if (request.body != null && /^(GET|HEAD)$/i.test(request.method)) {
-    throw new StreamError('unsupported', `A ${request.method} request cannot have a body`)
-  }
-  const cursor: Record<string, string> =
-    request.lastEventId === undefined ? {} : { 'Last-Event-ID': request.lastEventId }
+  if (body != null && /^(GET|HEAD)$/i.test(method)) throw new StreamError('unsupported', method + ' with a body')
   return fetch(buildRequestUrl(request, mode, extra), {
-    method: request.method,
-    headers: mergeHeaders({ Accept: accept }, request.headers, cursor),
-    body: request.body ?? null,
+    method,
+    headers: mergeHeaders({ Accept: accept }, request.headers, lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }),
+    body: body ?? null,
     credentials: request.withCredentials ? 'include' : 'same-origin',
     cache: 'no-store',
     signal: attempt.signal,
@@ -121,56 +98,26 @@ export async function sendRequest(
  * @param records - header records, lowest priority first
  * @returns one record
  */
-export function mergeHeaders(
-  ...records: ReadonlyArray<Readonly<Record<string, string>>>
-): Record<string, string> {
+export function mergeHeaders(...records: ReadonlyArray<Readonly<Record<string, string>>>): Record<string, string> {
   const byLowerName = new Map<string, [string, string]>()
-  for (const record of records) {
-    for (const [name, value] of Object.entries(record)) byLowerName.set(name.toLowerCase(), [name, value])
-  }
+  for (const record of records) for (const name in record) byLowerName.set(name.toLowerCase(), [name, record[name]!])
   return Object.fromEntries(byLowerName.values())
 }
 
 /**
- * Reads a body chunk by chunk, counting bytes into `sink.received`. A read failure that is not
- * our own abort rejects with a `network` error.
+ * Reads a body chunk by chunk, counting bytes into `sink.received`; stops when the attempt
+ * does. A read failure rejects (the attempt reports it as a `network` error).
  * @param response - a response whose body is unread
  * @param attempt - the attempt (for `received` and the abort check)
  * @param onChunk - called with every chunk
  */
-export async function readBody(
-  response: Response,
-  attempt: Attempt,
-  onChunk: (chunk: Uint8Array) => void,
-): Promise<void> {
-  const body = response.body
-  if (!body) {
-    // Platforms without streaming bodies still hand over the whole text at the end.
-    const bytes = new Uint8Array(await readFailure(response.arrayBuffer()))
-    if (bytes.byteLength > 0) attempt.sink.received(bytes.byteLength)
-    onChunk(bytes)
-    return
+export async function readBody(response: Response, attempt: Attempt, onChunk: (chunk: Uint8Array) => void): Promise<void> {
+  const deliver = (chunk: Uint8Array): void => {
+    if (chunk.byteLength) attempt.sink.received(chunk.byteLength)
+    onChunk(chunk)
   }
-  const reader = body.getReader()
-  for (;;) {
-    const chunk = await readFailure(reader.read())
-    if (chunk.done || !attempt.isActive()) return
-    attempt.sink.received(chunk.value.byteLength)
-    onChunk(chunk.value)
-  }
-}
-
-async function readFailure<T>(read: Promise<T>): Promise<T> {
-  try {
-    return await read
-  } catch (cause) {
-    throw new StreamError('network', `Response body broke off: ${describe(cause)}`, {
-      retryable: true,
-      cause,
-    })
-  }
-}
-
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause)
+  const reader = response.body?.getReader()
+  // Platforms without streaming bodies still hand over the whole text at the end.
+  if (!reader) return deliver(new Uint8Array(await response.arrayBuffer()))
+  for (let chunk; !(chunk = await reader.read()).done && attempt.isActive(); ) deliver(chunk.value)
 }

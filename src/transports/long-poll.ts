@@ -33,32 +33,25 @@ export const longPollTransport: Transport = {
   name: 'long-poll',
   mode: 'poll',
   isSupported: (_request: ConnectRequest, env: Env): boolean =>
-    typeof env.fetch() === 'function' &&
-    typeof (globalThis as { AbortController?: unknown }).AbortController === 'function',
+    typeof env.fetch() === 'function' && typeof AbortController === 'function',
   open: (request: ConnectRequest, sink: TransportSink, env: Env): TransportHandle => {
     const wait = request.wait ?? DEFAULT_POLL_WAIT
     let timer: unknown
     return runAttempt(
       sink,
       async (attempt) => {
-        timer = env.setTimeout(() => {
-          attempt.sink.error(
-            new StreamError('timeout', `Long-poll got no answer within ${wait + DEADLINE_MARGIN} s`, {
-              retryable: true,
-            }),
-          )
-        }, (wait + DEADLINE_MARGIN) * 1000)
+        const { sink } = attempt
+        const ms = (wait + DEADLINE_MARGIN) * 1000
+        timer = env.setTimeout(() => sink.error(new StreamError('timeout', `no long-poll answer in ${ms} ms`, { retryable: true })), ms)
         const response = await sendRequest(request, 'poll', JSON_TYPE, attempt, env, { wait })
         if (!acceptResponse(response, JSON_TYPE, attempt, env)) return
         const batch = parsePollBody(await readText(response, attempt))
         if (!attempt.isActive()) return
-        attempt.sink.open()
-        for (const message of batchMessages(batch, request.lastEventId)) attempt.sink.message(message)
-        attempt.sink.end()
+        sink.open()
+        for (const message of batchMessages(batch, request.lastEventId)) sink.message(message)
+        sink.end()
       },
-      () => {
-        if (timer !== undefined) env.clearTimeout(timer)
-      },
+      () => env.clearTimeout(timer),
     )
   },
 }
@@ -69,36 +62,25 @@ export const longPollTransport: Transport = {
  * @param requested - the cursor the poll was sent with
  * @returns `_gap` (when there is a gap), the events, then `_end`
  */
-export function batchMessages(batch: PollBatch, requested: string | undefined): EventStreamMessage[] {
+export function batchMessages({ events, lastEventId, gap, more }: PollBatch, requested: string | undefined): EventStreamMessage[] {
   const messages: EventStreamMessage[] = []
-  const last = batch.events.at(-1)?.id
-  const cursor = batch.lastEventId ?? last ?? requested
-  if (batch.gap) {
+  let cursor = requested ?? ''
+  if (gap) {
     // The id is the cursor delivery continues from: the server's `gap.cursor` when it sends
     // one; with no events that is the batch's cursor; otherwise the events carry it themselves.
-    const gapCursor =
-      typeof batch.gap.cursor === 'string'
-        ? batch.gap.cursor
-        : batch.events.length === 0
-          ? batch.lastEventId
-          : undefined
-    messages.push({
-      type: '_gap',
-      data: JSON.stringify(batch.gap),
-      id: gapCursor,
-      lastEventId: gapCursor ?? requested ?? '',
-    })
+    const id = typeof gap.cursor === 'string' ? gap.cursor : events.length ? undefined : lastEventId
+    cursor = id ?? cursor
+    messages.push({ type: '_gap', data: JSON.stringify(gap), id, lastEventId: cursor })
   }
-  let lastEventId = messages[0]?.lastEventId ?? requested ?? ''
-  for (const event of batch.events) {
-    if (event.id !== undefined) lastEventId = event.id
-    messages.push({ type: event.event || 'message', data: event.data, id: event.id, lastEventId })
+  for (const { id, event, data } of events) {
+    if (id !== undefined) cursor = id
+    messages.push({ type: event || 'message', data, id, lastEventId: cursor })
   }
   messages.push({
     type: '_end',
-    data: JSON.stringify({ reason: 'batch', more: batch.more }),
+    data: JSON.stringify({ reason: 'batch', more }),
     id: undefined,
-    lastEventId: cursor ?? '',
+    lastEventId: lastEventId ?? events.at(-1)?.id ?? requested ?? '',
   })
   return messages
 }
@@ -122,7 +104,7 @@ export function probe(
   return new Promise((resolve) => {
     let timer: unknown
     const handle = runAttempt(
-      { open() {}, message() {}, retryHint() {}, received() {}, error: () => resolve('unreachable'), end() {} },
+      { error: () => resolve('unreachable') },
       async (attempt) => {
         timer = env.setTimeout(() => {
           handle.close()
@@ -131,11 +113,10 @@ export function probe(
         const response = await sendRequest(request, 'poll', JSON_TYPE, attempt, env, { wait: 0 })
         const text = await readText(response, attempt).catch(() => '')
         handle.close()
-        resolve(response.status === 200 && isJson(response) && isPollBody(text) ? 'companion' : 'other')
+        const isJson = contentTypeEssence(response.headers.get('Content-Type')) === JSON_TYPE
+        resolve(response.status === 200 && isJson && isPollBody(text) ? 'companion' : 'other')
       },
-      () => {
-        if (timer !== undefined) env.clearTimeout(timer)
-      },
+      () => env.clearTimeout(timer),
     )
   })
 }
@@ -146,8 +127,4 @@ async function readText(response: Response, attempt: Attempt): Promise<string> {
   let text = ''
   await readBody(response, attempt, (chunk) => (text += decoder.decode(chunk, { stream: true })))
   return text + decoder.decode()
-}
-
-function isJson(response: Response): boolean {
-  return contentTypeEssence(response.headers.get('Content-Type')) === JSON_TYPE
 }

@@ -38,29 +38,24 @@ export interface PollBatch {
  * @throws a `parse` {@link StreamError} (not retryable) for invalid JSON or a wrong shape
  */
 export function parsePollBody(text: string): PollBatch {
-  let value: unknown
+  let value: Record<string, unknown>
   try {
     value = JSON.parse(text)
   } catch (cause) {
-    throw new StreamError('parse', 'Long-poll response is not valid JSON', { cause })
+    throw new StreamError('parse', 'long-poll body is not valid JSON', { cause })
   }
   check(isRecord(value), 'the body')
   const { events, lastEventId, gap, more } = value
   check(Array.isArray(events), '`events`')
-  const parsed = events.map((event: unknown, index): PollEvent => {
-    const field = `events[${index}]`
-    check(isRecord(event), field)
-    check(typeof event.data === 'string', `${field}.data`)
-    return {
-      id: optionalString(event.id, `${field}.id`),
-      event: optionalString(event.event, `${field}.event`),
-      data: event.data,
-    }
-  })
   check(gap == null || isRecord(gap), '`gap`')
-  check(more === undefined || typeof more === 'boolean', '`more`')
+  check(more === undefined || typeof more == 'boolean', '`more`')
   return {
-    events: parsed,
+    events: events.map((event: unknown, index): PollEvent => {
+      const field = `events[${index}]`
+      check(isRecord(event), field)
+      check(typeof event.data == 'string', field + '.data')
+      return { id: optionalString(event.id, field + '.id'), event: optionalString(event.event, field + '.event'), data: event.data }
+    }),
     lastEventId: optionalString(lastEventId, 'lastEventId'),
     gap: gap ?? undefined,
     more: more ?? false,
@@ -73,22 +68,20 @@ export function parsePollBody(text: string): PollBatch {
  */
 export function isPollBody(text: string): boolean {
   try {
-    parsePollBody(text)
-    return true
+    return !!parsePollBody(text)
   } catch {
     return false
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  !!value && typeof value == 'object' && !Array.isArray(value)
 
 function optionalString(value: unknown, field: string): string | undefined {
-  check(value == null || typeof value === 'string', field)
+  check(value == null || typeof value == 'string', field)
   return value ?? undefined
 }
 
 function check(condition: boolean, field: string): asserts condition {
-  if (!condition) throw new StreamError('parse', `Long-poll response has the wrong shape at ${field}`)
+  if (!condition) throw new StreamError('parse', 'bad long-poll body at ' + field)
 }

@@ -20,27 +20,23 @@ export const EVENT_STREAM_TYPE = 'text/event-stream'
  * @param mode - `stream` or `close`
  * @returns the handle; `close()` aborts the request and silences the sink
  */
-export function streamResponse(
-  request: ConnectRequest,
-  sink: TransportSink,
-  env: Env,
-  mode: TransportMode,
-): TransportHandle {
+export function streamResponse(request: ConnectRequest, sink: TransportSink, env: Env, mode: TransportMode): TransportHandle {
   return runAttempt(sink, async (attempt) => {
+    const { sink } = attempt
     const response = await sendRequest(request, mode, EVENT_STREAM_TYPE, attempt, env)
     if (!acceptResponse(response, EVENT_STREAM_TYPE, attempt, env)) return
-    attempt.sink.open()
+    sink.open()
     const parser = createEventStreamParser({
-      onEvent: (message) => attempt.sink.message(message),
-      onRetry: (ms) => attempt.sink.retryHint(ms),
-      onError: (error) => attempt.sink.warning?.(error),
+      onEvent: sink.message,
+      onRetry: sink.retryHint,
+      onError: sink.warning,
       maxEventSize: request.maxEventSize,
     })
-    await readBody(response, attempt, (chunk) => parser.feed(chunk))
+    await readBody(response, attempt, parser.feed)
     if (!attempt.isActive()) return
     // Flushes the decoder; an event without its blank line is discarded, as the spec says.
     parser.end()
-    attempt.sink.end()
+    sink.end()
   })
 }
 
@@ -48,10 +44,5 @@ export function streamResponse(
  * Whether `fetch` with a streaming response body can run here.
  * @param env - the platform
  */
-export function canStreamFetch(env: Env): boolean {
-  return (
-    typeof env.fetch() === 'function' &&
-    typeof (globalThis as { ReadableStream?: unknown }).ReadableStream === 'function' &&
-    typeof (globalThis as { AbortController?: unknown }).AbortController === 'function'
-  )
-}
+export const canStreamFetch = (env: Env): boolean =>
+  typeof env.fetch() === 'function' && typeof ReadableStream === 'function' && typeof AbortController === 'function'

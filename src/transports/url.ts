@@ -1,7 +1,7 @@
 import type { ConnectRequest, TransportMode } from './types'
 
 /** Query parameters the protocol owns; an app value for one of them is replaced, not doubled. */
-const PROTOCOL_KEYS = ['mode', 'lastEventId', 'start', 'ping', 'wait'] as const
+const PROTOCOL_KEYS = ['mode', 'lastEventId', 'start', 'ping', 'wait']
 
 /** Extra protocol query parameters, set last (they replace the request's own, e.g. `wait: 0`). */
 export type RequestUrlExtra = Readonly<Record<string, string | number | undefined>>
@@ -10,6 +10,9 @@ export type RequestUrlExtra = Readonly<Record<string, string | number | undefine
  * Builds the URL of one attempt: the app's URL and query untouched, plus the protocol's
  * parameters (`mode`, `lastEventId`, `start`, `ping`, `wait`) when `request.protocolQuery` is
  * true. Headers and tokens never go into the URL.
+ *
+ * The query is rewritten by hand rather than with `URL`/`URLSearchParams`: those re-encode the
+ * app's own parameters (`%20` → `+`) and need an absolute base.
  *
  * A relative URL is resolved against `globalThis.location.href` when there is one (page,
  * worker); without a location (Node) it stays relative, so nothing is invented.
@@ -24,66 +27,37 @@ export type RequestUrlExtra = Readonly<Record<string, string | number | undefine
  * // '/events?topic=a&mode=poll&lastEventId=5-0&wait=0' (resolved against location in a page)
  * ```
  */
-export function buildRequestUrl(
-  request: ConnectRequest,
-  mode: TransportMode,
-  extra?: RequestUrlExtra,
-): string {
+export function buildRequestUrl(request: ConnectRequest, mode: TransportMode, extra: RequestUrlExtra = {}): string {
   let url = request.url
   if (request.protocolQuery) {
-    const params: Array<[string, string | number | undefined]> = [['mode', mode]]
-    if (request.lastEventId !== undefined) params.push(['lastEventId', request.lastEventId])
-    // A real cursor always wins over the start token, so the token is left out once there is one.
-    else if (request.startToken !== undefined) params.push(['start', request.startToken])
-    params.push(['ping', request.ping], ['wait', request.wait])
-    const merged = new Map<string, string>()
-    for (const [key, value] of params) if (value !== undefined) merged.set(key, String(value))
-    for (const [key, value] of Object.entries(extra ?? {})) {
-      if (value === undefined) merged.delete(key)
-      else merged.set(key, String(value))
+    const [, base, query = '', hash = ''] = /^([^?#]*)(?:\?([^#]*))?([^]*)$/.exec(url)!
+    const owned = [...PROTOCOL_KEYS, ...Object.keys(extra)]
+    const parts = query.split('&').filter((part) => part && !owned.includes(decodeKey(part)))
+    const params: RequestUrlExtra = {
+      mode,
+      lastEventId: request.lastEventId,
+      // A real cursor always wins over the start token, so the token is left out once there is one.
+      start: request.lastEventId === undefined ? request.startToken : undefined,
+      ping: request.ping,
+      wait: request.wait,
+      ...extra,
     }
-    url = setQuery(url, merged, [...PROTOCOL_KEYS, ...Object.keys(extra ?? {})])
+    for (const key in params) if (params[key] !== undefined) parts.push(key + '=' + encodeURIComponent(params[key]!))
+    url = base + (parts.length ? '?' + parts.join('&') : '') + hash
   }
-  return resolve(url)
-}
-
-/**
- * Rewrites the query by hand rather than with `URL`/`URLSearchParams`: those re-encode the
- * app's own parameters (`%20` → `+`) and need an absolute base.
- */
-function setQuery(url: string, params: Map<string, string>, owned: readonly string[]): string {
-  const hashAt = url.indexOf('#')
-  const hash = hashAt === -1 ? '' : url.slice(hashAt)
-  const withoutHash = hashAt === -1 ? url : url.slice(0, hashAt)
-  const queryAt = withoutHash.indexOf('?')
-  const base = queryAt === -1 ? withoutHash : withoutHash.slice(0, queryAt)
-  const query = queryAt === -1 ? '' : withoutHash.slice(queryAt + 1)
-  const kept = query.split('&').filter((part) => part !== '' && !owned.includes(decodeKey(part)))
-  for (const [key, value] of params) {
-    kept.push(`${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+  const href = (globalThis as { location?: { href?: unknown } }).location?.href
+  try {
+    return /^[a-z][a-z\d+\-.]*:/i.test(url) || typeof href !== 'string' ? url : new URL(url, href).href
+  } catch {
+    return url
   }
-  return kept.length === 0 ? base + hash : `${base}?${kept.join('&')}${hash}`
 }
 
 function decodeKey(part: string): string {
-  const equalsAt = part.indexOf('=')
-  const key = (equalsAt === -1 ? part : part.slice(0, equalsAt)).replace(/\+/g, ' ')
+  const key = part.split('=')[0]!.replace(/\+/g, ' ')
   try {
     return decodeURIComponent(key)
   } catch {
     return key
-  }
-}
-
-const ABSOLUTE = /^[a-z][a-z\d+\-.]*:/i
-
-function resolve(url: string): string {
-  if (ABSOLUTE.test(url)) return url
-  const location = (globalThis as { location?: { href?: unknown } }).location
-  if (typeof location?.href !== 'string') return url
-  try {
-    return new URL(url, location.href).href
-  } catch {
-    return url
   }
 }
