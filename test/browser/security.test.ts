@@ -104,6 +104,7 @@ const readNames = (page: Page): Promise<PageNames> => page.evaluate(() => (windo
 const readStorage = (page: Page): Promise<PageStorage> => page.evaluate(() => (window as unknown as { __storage(): Promise<PageStorage> }).__storage())
 const readLocks = (page: Page): Promise<{ held: string[]; pending: string[] }> =>
   page.evaluate(() => (window as unknown as { __locks(): Promise<{ held: string[]; pending: string[] }> }).__locks())
+const readPosted = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { __posted: string[] }).__posted)
 const readHeard = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { __heard: string[] }).__heard)
 
 async function waitForLog(page: Page, condition: (log: PageLog) => boolean, what: string, timeout = 15_000): Promise<PageLog> {
@@ -275,8 +276,22 @@ describe('security: cross-tab channels are origin-scoped', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     for (const tab of a) expect((await readLog(tab)).messages.map((m) => m.data)).toEqual([secretA])
     for (const tab of b) expect((await readLog(tab)).messages.map((m) => m.data)).toEqual([forB])
-    for (const tab of b) expect((await readHeard(tab)).filter((text) => text.includes(secretA) || text.includes(tokenA))).toEqual([])
-    for (const tab of a) expect((await readHeard(tab)).filter((text) => text.includes(forB) || text.includes(tokenB))).toEqual([])
+    for (const tab of b) expect((await readHeard(tab)).filter((text) => text.includes(secretA))).toEqual([])
+    for (const tab of a) expect((await readHeard(tab)).filter((text) => text.includes(forB))).toEqual([])
+    // Not even the own origin's tabs hear a token on the channel: the leader asks its own
+    // headers function. A SharedWorker asks one tab, which answers over its private port.
+    for (const tab of [...a, ...b]) expect(leaked((await readHeard(tab)).join('\n'), [tokenA, tokenB])).toEqual([])
+    const posted = await Promise.all([...a, ...b].map(readPosted))
+    expect(posted.every((list) => list.length > 0)).toBe(true)
+    const onChannels = posted.flat().filter((text) => text.startsWith('channel '))
+    expect(leaked(onChannels.join('\n'), [tokenA, tokenB])).toEqual([])
+    if (shared !== true) {
+      // The worker got the headers from the tabs, each origin's own token only.
+      const ports = posted.map((list) => list.filter((text) => text.startsWith('port ')).join('\n'))
+      expect(ports.slice(0, 2).some((text) => text.includes(tokenA))).toBe(true)
+      expect(ports.slice(2).some((text) => text.includes(tokenB))).toBe(true)
+      expect(ports.flatMap((text, i) => leaked(text, [i < 2 ? tokenB : tokenA]))).toEqual([])
+    }
     if (shared === true) {
       // The raw listener works: in the leader's origin it heard its own origin's event broadcast.
       expect((await readHeard(a[1]!)).some((text) => text.includes(secretA))).toBe(true)

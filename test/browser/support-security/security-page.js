@@ -8,6 +8,7 @@
 //   __names           { broadcast, locks, workers: [{ url, name }] }: names the SDK used
 //   __listen(name)    a raw BroadcastChannel on `name`; what it hears goes to __heard
 //   __heard           JSON of every message the raw channels heard
+//   __posted          JSON of every message this page posted on a BroadcastChannel or worker port
 //   __locks()         navigator.locks.query(): names of held and pending locks
 //   __storage()       everything this origin persisted: localStorage, sessionStorage,
 //                     document.cookie, IndexedDB database names, Cache Storage keys
@@ -16,10 +17,22 @@ const names = { broadcast: [], locks: [], workers: [] }
 window.__names = names
 
 const NativeBroadcastChannel = window.BroadcastChannel
+window.__posted = []
+const recordPost = (via, message) => {
+  try {
+    window.__posted.push(`${via} ${JSON.stringify(message)}`)
+  } catch {
+    window.__posted.push(`${via} (not JSON)`)
+  }
+}
 window.BroadcastChannel = class extends NativeBroadcastChannel {
   constructor(name) {
     super(name)
     names.broadcast.push(String(name))
+  }
+  postMessage(message) {
+    recordPost('channel', message)
+    super.postMessage(message)
   }
 }
 const request = navigator.locks.request.bind(navigator.locks)
@@ -32,6 +45,12 @@ window.SharedWorker = class extends NativeSharedWorker {
   constructor(url, options) {
     super(url, options)
     names.workers.push({ url: new URL(String(url), location.href).href, name: typeof options === 'string' ? options : (options?.name ?? '') })
+    const port = this.port
+    const post = port.postMessage.bind(port)
+    port.postMessage = (message, ...rest) => {
+      recordPost('port', message)
+      post(message, ...rest)
+    }
   }
 }
 
