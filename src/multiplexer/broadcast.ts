@@ -1,5 +1,5 @@
 import { createStreamHost, type StreamHost, type StreamRunner } from './host'
-import { PROTOCOL_VERSION, isProtocolMessage, type CoordinatorMessage, type TabMessage } from './protocol'
+import { PROTOCOL_VERSION, isProtocolMessage, type CoordinatorMessage } from './protocol'
 import { createTabSide } from './tab'
 import type { Coordinator } from './types'
 
@@ -44,21 +44,18 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
     connect: (request, sink) => {
       const { key } = request
       const channel = new (Channel()!)(key)
-      const tab = createTabSide(request, sink, (message) => channel.postMessage(message), platform.run)
+      const post = (message: unknown): void => channel.postMessage(message)
+      const tab = createTabSide(request, sink, post, platform.run)
       const abort = new AbortController()
       let host: StreamHost | undefined
       let release: (() => void) | undefined
       channel.onmessage = ({ data }) => {
         if (!isProtocolMessage(data, key)) return
+        // The leader serves other tabs' joins and types; the others follow the leader.
         if (host) {
-          const message = data as TabMessage
-          if (message.kind === 'join') host.join(message.tab, message.lastEventId, message.eventTypes)
-          else if (message.kind === 'add-type') host.addEventType(message.type)
-          return
-        }
-        const message = data as CoordinatorMessage
-        if (message.kind === 'rejoin') tab.join()
-        else if (!message.to || message.to === tab.id) tab.receive(message)
+          if (data.kind === 'join') host.join(data.tab, data.lastEventId, data.eventTypes)
+          else if (data.kind === 'add-type') host.addEventType(data.type)
+        } else tab.receive(data as CoordinatorMessage)
       }
       tab.join()
       locks()!
@@ -67,22 +64,18 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
           host = createStreamHost(
             tab.request(),
             (message) => {
-              channel.postMessage(message)
-              if (!message.to || message.to === tab.id) tab.receive(message)
+              post(message)
+              tab.receive(message)
             },
             platform.run,
           )
-          channel.postMessage({ v: PROTOCOL_VERSION, key, kind: 'rejoin' })
+          post({ v: PROTOCOL_VERSION, key, kind: 'rejoin' })
           return new Promise<void>((resolve) => (release = resolve))
         })
         // Rejects with AbortError when this tab leaves while still waiting in the queue.
         .catch(() => {})
       return {
-        addEventType: (type) => {
-          tab.types.add(type)
-          if (host) host.addEventType(type)
-          else tab.post({ kind: 'add-type', type })
-        },
+        addEventType: (type) => tab.addEventType(type, host),
         close: () => {
           abort.abort()
           host?.close()

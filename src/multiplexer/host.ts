@@ -1,5 +1,5 @@
 import { runStream } from './in-page'
-import { PROTOCOL_VERSION, type CoordinatorMessage, type SharedEvent, type SharedState } from './protocol'
+import { PROTOCOL_VERSION, replayFrom, type CoordinatorMessage, type SharedEvent, type SharedState } from './protocol'
 import type { SharedLink, SharedLinkRequest } from './types'
 
 /** How many recent events a host keeps to replay for late joiners. */
@@ -49,29 +49,20 @@ export function createStreamHost(
       cursor = event.lastEventId
       send({ kind: 'event', ...event })
     },
-    state: (next) => {
-      state = next
-      send({ kind: 'state', args: [next] })
-    },
+    state: (next) => send({ kind: 'state', args: [(state = next)] }),
     transportChange: (...args) => send((change = { kind: 'transportChange', args })),
     error: (...args) => send({ kind: 'error', args }),
     gap: (...args) => send({ kind: 'gap', args }),
   })
   return {
+    ...link,
     join: (tab, lastEventId, eventTypes) => {
       for (const type of eventTypes) link.addEventType(type)
-      let behind = false
-      if (lastEventId && lastEventId !== cursor) {
-        let from = lastEventId === start ? 0 : -1
-        // The last event carrying this cursor: id-less events that followed it were seen too.
-        for (let i = buffer.length - 1; from < 0 && i >= 0; i--) if (buffer[i]!.lastEventId === lastEventId) from = i + 1
-        if (from < 0) behind = true
-        else for (const event of buffer.slice(from)) send({ kind: 'event', to: tab, ...event })
-      }
+      // An empty cursor or the stream's own cursor needs no replay.
+      const from = lastEventId && lastEventId !== cursor ? replayFrom(buffer, lastEventId, start) : buffer.length
+      if (from >= 0) for (const event of buffer.slice(from)) send({ kind: 'event', to: tab, ...event })
       if (change) send({ ...change, to: tab })
-      send({ kind: 'joined', to: tab, lastEventId: cursor, behind, state })
+      send({ kind: 'joined', to: tab, lastEventId: cursor, behind: from < 0, state })
     },
-    addEventType: (type) => link.addEventType(type),
-    close: () => link.close(),
   }
 }

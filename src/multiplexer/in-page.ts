@@ -16,30 +16,26 @@ export const inPageCoordinator: Coordinator = {
  * @returns the link; `addEventType` matters only for the native EventSource rung
  */
 export function runStream(request: SharedLinkRequest, sink: SharedLinkSink): SharedLink {
-  const { options, resolveHeaders } = request
-  // The wire options are the client's own option names (`hasHeaders` aside, which it ignores).
+  const { resolveHeaders } = request
+  // The wire options are the client's own option names (`hasHeaders` aside, which it ignores);
+  // an empty cursor is no cursor.
   const es = new ResilientEventSource(request.url, {
-    ...options,
-    lastEventId: request.lastEventId || undefined,
-    headers: options.hasHeaders && resolveHeaders ? ({ refresh }) => resolveHeaders(refresh) : undefined,
+    ...request.options,
+    lastEventId: request.lastEventId,
+    headers: resolveHeaders && (({ refresh }) => resolveHeaders(refresh)),
   })
   const report = (): void => sink.state({ readyState: es.readyState, transport: es.transport, stats: es.stats() })
   // A MessageEvent carries only the stream's last id: an event has its own id when that changed.
   let previousId = request.lastEventId
-  const forward = (event: Event): void => {
-    const message = event as MessageEvent<string>
-    const id = message.lastEventId !== previousId ? message.lastEventId : undefined
-    previousId = message.lastEventId
-    sink.message({ type: message.type, data: message.data, id, lastEventId: message.lastEventId })
+  const forward = ({ type, data, lastEventId }: MessageEvent<string>): void => {
+    const id = lastEventId !== previousId ? lastEventId : undefined
+    previousId = lastEventId
+    sink.message({ type, data, id, lastEventId })
   }
-  const types = new Set<string>()
-  const listen = (type: string): void => {
-    if (types.has(type)) return
-    types.add(type)
-    es.addEventListener(type, forward)
-  }
+  // The client ignores a listener added twice for the same type.
+  const listen = (type: string): void => es.addEventListener(type, forward)
   listen('message')
-  for (const type of request.eventTypes) listen(type)
+  request.eventTypes.forEach(listen)
   es.addEventListener('open', report)
   es.addEventListener('error', (event) => {
     sink.error(event.error.toJSON())

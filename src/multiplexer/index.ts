@@ -4,20 +4,19 @@ import { sharedWorkerCoordinator } from './shared-worker'
 import type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, SharedOptions, SharedStreamOptions } from './types'
 
 export type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, SharedOptions, SharedStreamOptions } from './types'
-export { inPageCoordinator, runStream } from './in-page'
-// The coordinators' factories stay in their modules: this chunk is loaded by dynamic import,
-// so everything it exports is kept.
+// This chunk is loaded by dynamic import, so everything it exports is kept: it exports only what
+// the client uses. The coordinators' factories stay in their modules.
 export type { BroadcastChannelLike, BroadcastPlatform, LocksLike } from './broadcast'
 export type { MessagePortLike, SharedWorkerLike, SharedWorkerPlatform } from './shared-worker'
 
 /** The SDK's major version: coordinators of two incompatible versions never share. */
-export const SHARED_PROTOCOL_MAJOR = 1
+const SHARED_PROTOCOL_MAJOR = 1
 
 /**
  * Coordinators in ladder order; the first supported one is used: the app's SharedWorker (when
  * `workerUrl` is given), else a Web Locks leader tab + BroadcastChannel, else this page alone.
  */
-export const defaultCoordinators: readonly Coordinator[] = [sharedWorkerCoordinator, broadcastCoordinator, inPageCoordinator]
+const defaultCoordinators: readonly Coordinator[] = [sharedWorkerCoordinator, broadcastCoordinator, inPageCoordinator]
 
 /**
  * Joins (or starts) the shared stream for `request` through the first supported coordinator.

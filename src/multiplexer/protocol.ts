@@ -97,11 +97,23 @@ export type ProtocolMessage = TabMessage | CoordinatorMessage
  * @returns whether `value` is a message of this protocol version for `key`
  */
 export function isProtocolMessage(value: unknown, key?: string): value is ProtocolMessage {
-  const message = value as Partial<Envelope> | null
-  return typeof message === 'object' && message !== null && message.v === PROTOCOL_VERSION && (key === undefined || message.key === key)
+  // Optional chaining reads `v` of any value (a string, null) without throwing.
+  const message = value as Partial<Envelope> | null | undefined
+  return message?.v === PROTOCOL_VERSION && (key === undefined || message.key === key)
 }
 
 /** @returns a random id for a tab (not a secret: it only addresses messages). */
 export function randomTabId(): string {
   return Math.random().toString(36).slice(2)
+}
+
+/**
+ * Where a replay for a tab at `cursor` starts in `events`: after the last event carrying that
+ * cursor (id-less events that followed it were seen too), 0 when the cursor is `start` (the
+ * cursor just before `events[0]`), -1 when it is older than `events`.
+ */
+export function replayFrom(events: readonly SharedEvent[], cursor: string, start: string): number {
+  if (cursor === start) return 0
+  for (let i = events.length; i-- > 0; ) if (events[i]!.lastEventId === cursor) return i + 1
+  return -1
 }

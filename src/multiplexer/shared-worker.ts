@@ -56,7 +56,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       let acked = false
       let closed = false
       // The fallback's own cursor: a worker that answers late takes the tab back from there.
-      let cursor = request.lastEventId
+      let cursor = ''
       const tab = createTabSide(request, sink, (message) => port?.postMessage(message), platform.run)
       const leave = (): void => tab.post({ kind: 'leave' })
       const onShow = (event: Event): void => {
@@ -74,32 +74,26 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       }
       const fall = (): void => {
         if (acked || fallback || closed) return
-        cursor = tab.cursor
-        const next = (platform.fallback ?? [broadcastCoordinator, inPageCoordinator]).find((c) => c.isSupported(shared)) ?? inPageCoordinator
-        fallback = next.connect(
-          tab.request(),
-          {
-            ...sink,
-            message: (message) => {
-              cursor = message.lastEventId
-              sink.message(message)
+        const from = tab.request()
+        cursor = from.lastEventId
+        fallback = (platform.fallback ?? [broadcastCoordinator, inPageCoordinator])
+          .find((coordinator) => coordinator.isSupported(shared))!
+          .connect(
+            from,
+            {
+              ...sink,
+              message: (message) => {
+                cursor = message.lastEventId
+                sink.message(message)
+              },
             },
-          },
-          shared,
-        )
+            shared,
+          )
       }
       const fail = (): void => {
         fall()
         detach()
       }
-      const answer = ({ request: id, refresh }: { request: number; refresh: boolean }): void =>
-        void Promise.resolve()
-          .then(() => resolveHeaders!(refresh))
-          .then(
-            (headers) => tab.post({ kind: 'headers-response', request: id, headers }),
-            (cause: unknown) =>
-              tab.post({ kind: 'headers-response', request: id, error: new StreamError('headers', String(cause), { retryable: true }).toJSON() }),
-          )
       try {
         const worker = new (Worker()!)(String(shared.workerUrl), { name: key })
         port = worker.port
@@ -108,16 +102,23 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
           if (!isProtocolMessage(data, key)) return
           const message = data as CoordinatorMessage
           if (message.kind === 'heartbeat') tab.post({ kind: 'heartbeat' })
-          else if (message.kind === 'headers-request') answer(message)
+          else if (message.kind === 'headers-request')
+            void Promise.resolve()
+              .then(() => resolveHeaders!(message.refresh))
+              .then(
+                (headers) => ({ headers }),
+                (cause: unknown) => ({ error: new StreamError('headers', String(cause), { retryable: true }).toJSON() }),
+              )
+              .then((answer) => tab.post({ kind: 'headers-response', request: message.request, ...answer }))
           else if (fallback) {
             // Slow, not broken: leave the fallback and join again from where it got to.
-            if (message.kind !== 'joined') return
-            fallback.close()
-            fallback = undefined
-            tab.join(cursor)
-          } else if (message.kind === 'rejoin') tab.join()
-          else {
-            if (message.kind === 'joined') acked = true
+            if (message.kind === 'joined') {
+              fallback.close()
+              fallback = undefined
+              tab.join(cursor)
+            }
+          } else {
+            acked ||= message.kind === 'joined'
             tab.receive(message)
           }
         }
@@ -130,11 +131,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       }
       const timer = setTimeout(fall, WORKER_ACK_TIMEOUT)
       return {
-        addEventType: (type) => {
-          tab.types.add(type)
-          if (fallback) fallback.addEventType(type)
-          else tab.post({ kind: 'add-type', type })
-        },
+        addEventType: (type) => tab.addEventType(type, fallback),
         close: () => {
           closed = true
           clearTimeout(timer)

@@ -1,7 +1,7 @@
 import type { StreamRunner } from './host'
 import { REPLAY_LIMIT } from './host'
 import { runStream } from './in-page'
-import { PROTOCOL_VERSION, randomTabId, type CoordinatorMessage, type SharedEvent, type TabMessage } from './protocol'
+import { PROTOCOL_VERSION, randomTabId, replayFrom, type CoordinatorMessage, type SharedEvent, type TabMessage } from './protocol'
 import type { SharedLink, SharedLinkRequest, SharedLinkSink } from './types'
 
 /** A tab message before the envelope (`v`, `key`, `tab`) is added. */
@@ -9,17 +9,17 @@ export type TabBody = TabMessage extends infer M ? (M extends unknown ? Omit<M, 
 
 /** A tab's end of a coordinated stream: ordering across joins, replays and catch-ups. */
 export interface TabSide {
-  /** This tab's random id (what `to` addresses). */
-  readonly id: string
-  /** The id of the last event handed to the tab (where a new leader resumes). */
-  readonly cursor: string
-  /** The event types this tab listens to. */
-  readonly types: Set<string>
-  /** The tab's request as of now: its current cursor and types. */
+  /**
+   * The tab's request as of now: its cursor (the id of the last event handed to the tab, where
+   * a new leader or a fallback resumes) and its types.
+   */
   request(): SharedLinkRequest
   /** Sends a message from this tab (the envelope is added). */
   post(body: TabBody): void
-  /** Handles one message meant for this tab (addressed to it, or live). */
+  /**
+   * Handles one coordinator message: ignored when addressed to another tab; `rejoin` joins
+   * again.
+   */
   receive(message: CoordinatorMessage): void
   /**
    * Sends `join` (again), optionally from another cursor: live messages are dropped until the
@@ -28,6 +28,11 @@ export interface TabSide {
   join(from?: string): void
   /** This tab now runs the stream itself: its own host's messages are all live. */
   lead(): void
+  /**
+   * Listens to one more event type: on `local` (this tab's own host or fallback stream) when
+   * there is one, else through the coordinator.
+   */
+  addEventType(type: string, local: SharedLink | undefined): void
   close(): void
 }
 
@@ -71,17 +76,22 @@ export function createTabSide(
   }
   const noop = (): void => {}
   const current = (): SharedLinkRequest => ({ ...request, lastEventId: cursor, eventTypes: [...types] })
+  const join = (from?: string): void => {
+    joined = false
+    if (from !== undefined) cursor = from
+    post({ kind: 'join', url: request.url, options: request.options, lastEventId: cursor, eventTypes: [...types], hasHeaders: !!request.resolveHeaders })
+  }
   return {
-    id,
-    types,
     post,
-    get cursor() {
-      return cursor
-    },
     request: current,
+    join,
     receive: (message) => {
-      if (!message.to && !joined) return
+      // Live messages before the answer to `join` are covered by the replay ahead of it.
+      if (message.to ? message.to !== id : !joined && message.kind !== 'rejoin') return
       switch (message.kind) {
+        case 'rejoin':
+          join()
+          break
         case 'event':
           if (message.to || !catchUp) deliver(message)
           else if (held.push(message) > REPLAY_LIMIT) held.shift()
@@ -91,21 +101,18 @@ export function createTabSide(
           mark = message.lastEventId
           sink.state(message.state)
           if (message.behind && !catchUp)
-            catchUp = run(
-              current(),
-              {
-                message: (event) => {
-                  deliver(event)
-                  let index = event.lastEventId === mark ? 0 : -1
-                  for (let i = held.length - 1; index < 0 && i >= 0; i--) if (held[i]!.lastEventId === event.lastEventId) index = i + 1
-                  if (index >= 0) stopCatchUp().slice(index).forEach(deliver)
-                },
-                gap: (gap) => sink.gap(gap),
-                state: noop,
-                transportChange: noop,
-                error: noop,
+            catchUp = run(current(), {
+              message: (event) => {
+                deliver(event)
+                // Caught up once the catch-up reaches the answer's cursor or a held live event.
+                const index = replayFrom(held, event.lastEventId, mark)
+                if (index >= 0) stopCatchUp().slice(index).forEach(deliver)
               },
-            )
+              gap: (gap) => sink.gap(gap),
+              state: noop,
+              transportChange: noop,
+              error: noop,
+            })
           break
         default:
           // state, transportChange, error, gap: the sink method of the same name. Other tabs'
@@ -113,14 +120,14 @@ export function createTabSide(
           if ('args' in message) (sink[message.kind] as (...args: unknown[]) => void)(...message.args)
       }
     },
-    join: (from) => {
-      joined = false
-      if (from !== undefined) cursor = from
-      post({ kind: 'join', url: request.url, options: request.options, lastEventId: cursor, eventTypes: [...types], hasHeaders: !!request.resolveHeaders })
-    },
     lead: () => {
       joined = true
       stopCatchUp()
+    },
+    addEventType: (type, local) => {
+      types.add(type)
+      if (local) local.addEventType(type)
+      else post({ kind: 'add-type', type })
     },
     close: () => void stopCatchUp(),
   }
