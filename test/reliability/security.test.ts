@@ -182,7 +182,7 @@ describe('security: header credentials never go into a request URL', () => {
     const apiKey = secret('key')
     const credentials = tokenHeaders(token, apiKey)
     stream = record(rig.url, { transports: [name], headers: credentials.headers })
-    await until(() => rig!.log.length >= 1, 'the first request')
+    await until(() => rig!.log.length >= 1, 'the first request', 15_000)
     await rig.publish(5)
     await until(() => stream!.messages.length >= 5, '5 events', 15_000)
     expect(stream.messages.map((m) => m.data)).toEqual(['1', '2', '3', '4', '5'])
@@ -202,7 +202,7 @@ describe('security: header credentials never go into a request URL', () => {
     const apiKey = secret('key')
     const EventSource = createFetchEventSource()
     stream = record(rig.url, { headers: tokenHeaders(token, apiKey).headers, EventSource })
-    await until(() => rig!.log.length >= 1, 'the first request')
+    await until(() => rig!.log.length >= 1, 'the first request', 15_000)
     await rig.publish(3)
     await until(() => stream!.messages.length >= 3, '3 events', 15_000)
     expect(EventSource.instances).toEqual([])
@@ -265,7 +265,7 @@ describe('security: header credentials never go into a request URL', () => {
         return { Authorization: `Bearer ${current}` }
       },
     })
-    await until(() => rig!.log.some((entry) => entry.authorization === `Bearer ${fresh}`), 'a request with the fresh token')
+    await until(() => rig!.log.some((entry) => entry.authorization === `Bearer ${fresh}`), 'a request with the fresh token', 15_000)
     await rig.publish(3)
     await until(() => stream!.messages.length >= 3, '3 events', 15_000)
     expect(calls[0]).toEqual({ refresh: false })
@@ -308,7 +308,7 @@ describe("security: only what the caller put in the URL appears there (the calle
         env: { random: () => 0, storage },
         ...(headers ? { headers } : {}),
       })
-      await until(() => rig!.log.length >= 1, 'the first request')
+      await until(() => rig!.log.length >= 1, 'the first request', 15_000)
       await rig.publish(3)
       await until(() => stream!.messages.length >= 3, '3 events', 15_000)
       for (const entry of rig.log) {
@@ -335,7 +335,7 @@ describe("security: only what the caller put in the URL appears there (the calle
       protocolQuery: false,
       headers: { Authorization: `Bearer ${headerToken}` },
     })
-    await until(() => rig!.log.length >= 1, 'the first request')
+    await until(() => rig!.log.length >= 1, 'the first request', 15_000)
     await rig.publish(2)
     await until(() => stream!.messages.length >= 2, '2 events', 15_000)
     expect(new Set(rig.log.map((entry) => entry.url))).toEqual(new Set([path]))
@@ -357,7 +357,7 @@ describe('security: credentials never reach storage', () => {
     }
     stream = record(`${rig.url}?access_token=${urlToken}&topic=a`, options)
     await until(() => stream!.es.transport === 'sse-close', 'the step-down to sse-close', 20_000)
-    await until(() => storage.calls.some((call) => call.op === 'setItem'), 'the verdict to be stored')
+    await until(() => storage.calls.some((call) => call.op === 'setItem'), 'the verdict to be stored', 20_000)
     const origin = new URL(rig.url).origin
     expect([...storage.data.keys()]).toEqual([`resilient-sse:v1:${origin}/events`])
     const everything = storage.calls.map((call) => `${call.op} ${call.key} ${call.value ?? ''}`).join('\n')
