@@ -53,7 +53,7 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
         if (!isProtocolMessage(data, key)) return
         // The leader serves other tabs' joins and types; the others follow the leader.
         if (host) {
-          if (data.kind === 'join') host.join(data.tab, data.lastEventId, data.eventTypes)
+          if (data.kind === 'join') host.join(data)
           else if (data.kind === 'add-type') host.addEventType(data.type)
         } else tab.receive(data as CoordinatorMessage)
       }

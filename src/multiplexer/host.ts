@@ -17,7 +17,7 @@ export interface StreamHost {
    * Replays what `tab` missed after `lastEventId` (from the buffer), then answers `joined`.
    * An empty cursor or the stream's own cursor needs no replay.
    */
-  join(tab: string, lastEventId: string, eventTypes: readonly string[]): void
+  join(message: { readonly tab: string; readonly lastEventId: string; readonly eventTypes: readonly string[] }): void
   addEventType(type: string): void
   close(): void
 }
@@ -56,7 +56,7 @@ export function createStreamHost(
   })
   return {
     ...link,
-    join: (tab, lastEventId, eventTypes) => {
+    join: ({ tab, lastEventId, eventTypes }) => {
       for (const type of eventTypes) link.addEventType(type)
       // An empty cursor or the stream's own cursor needs no replay.
       const from = lastEventId && lastEventId !== cursor ? replayFrom(buffer, lastEventId, start) : buffer.length

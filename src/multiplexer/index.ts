@@ -42,12 +42,9 @@ export function openSharedLink(
  * @returns e.g. `resilient-sse@1:3f2a9c1b`
  */
 export function sharedKey(url: string, options: SharedStreamOptions, name = ''): string {
-  const text = JSON.stringify([url, options, name])
-  // FNV-1a, 32 bits: a name, not a security boundary (channels are same-origin anyway).
+  // FNV-1a, 32 bits, over UTF-16 units: a name that keeps the URL (and any token in it) out of
+  // worker, lock and channel names; not a security boundary (channels are same-origin anyway).
   let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
+  for (const char of JSON.stringify([url, options, name])) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193)
   return `resilient-sse@${SHARED_PROTOCOL_MAJOR}:${(hash >>> 0).toString(16).padStart(8, '0')}`
 }

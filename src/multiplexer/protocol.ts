@@ -41,9 +41,7 @@ export interface JoinMessage extends Envelope {
   readonly url: string
   readonly options: SharedStreamOptions
   readonly lastEventId: string
-  readonly eventTypes: string[]
-  /** Whether this tab can answer `headers-request`. */
-  readonly hasHeaders: boolean
+  readonly eventTypes: readonly string[]
 }
 
 /** Messages a tab sends. */

@@ -55,8 +55,6 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       let fallback: SharedLink | undefined
       let acked = false
       let closed = false
-      // The fallback's own cursor: a worker that answers late takes the tab back from there.
-      let cursor = ''
       const tab = createTabSide(request, sink, (message) => port?.postMessage(message), platform.run)
       const leave = (): void => tab.post({ kind: 'leave' })
       const onShow = (event: Event): void => {
@@ -74,21 +72,11 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       }
       const fall = (): void => {
         if (acked || fallback || closed) return
-        const from = tab.request()
-        cursor = from.lastEventId
+        // Events of the fallback move the tab's cursor: a worker that answers late takes the tab
+        // back from there.
         fallback = (platform.fallback ?? [broadcastCoordinator, inPageCoordinator])
           .find((coordinator) => coordinator.isSupported(shared))!
-          .connect(
-            from,
-            {
-              ...sink,
-              message: (message) => {
-                cursor = message.lastEventId
-                sink.message(message)
-              },
-            },
-            shared,
-          )
+          .connect(tab.request(), tab.sink, shared)
       }
       const fail = (): void => {
         fall()
@@ -103,8 +91,8 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
           const message = data as CoordinatorMessage
           if (message.kind === 'heartbeat') tab.post({ kind: 'heartbeat' })
           else if (message.kind === 'headers-request')
-            void Promise.resolve()
-              .then(() => resolveHeaders!(message.refresh))
+            // A function that throws at once rejects the promise too.
+            void new Promise<Record<string, string>>((resolve) => resolve(resolveHeaders!(message.refresh)))
               .then(
                 (headers) => ({ headers }),
                 (cause: unknown) => ({ error: new StreamError('headers', String(cause), { retryable: true }).toJSON() }),
@@ -115,7 +103,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
             if (message.kind === 'joined') {
               fallback.close()
               fallback = undefined
-              tab.join(cursor)
+              tab.join()
             }
           } else {
             acked ||= message.kind === 'joined'

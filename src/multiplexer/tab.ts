@@ -14,6 +14,8 @@ export interface TabSide {
    * a new leader or a fallback resumes) and its types.
    */
   request(): SharedLinkRequest
+  /** The tab's client, with the cursor following what it is handed (for a fallback stream). */
+  readonly sink: SharedLinkSink
   /** Sends a message from this tab (the envelope is added). */
   post(body: TabBody): void
   /**
@@ -21,11 +23,8 @@ export interface TabSide {
    * again.
    */
   receive(message: CoordinatorMessage): void
-  /**
-   * Sends `join` (again), optionally from another cursor: live messages are dropped until the
-   * answer.
-   */
-  join(from?: string): void
+  /** Sends `join` (again) from the tab's cursor: live messages are dropped until the answer. */
+  join(): void
   /** This tab now runs the stream itself: its own host's messages are all live. */
   lead(): void
   /**
@@ -76,12 +75,14 @@ export function createTabSide(
   }
   const noop = (): void => {}
   const current = (): SharedLinkRequest => ({ ...request, lastEventId: cursor, eventTypes: [...types] })
-  const join = (from?: string): void => {
+  const join = (): void => {
     joined = false
-    if (from !== undefined) cursor = from
-    post({ kind: 'join', url: request.url, options: request.options, lastEventId: cursor, eventTypes: [...types], hasHeaders: !!request.resolveHeaders })
+    // Everything of the request but the headers function, which cannot be cloned.
+    const { resolveHeaders: _, ...join } = current()
+    post({ kind: 'join', ...join })
   }
   return {
+    sink: { ...sink, message: deliver },
     post,
     request: current,
     join,

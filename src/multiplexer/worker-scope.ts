@@ -123,8 +123,9 @@ export function createWorkerScope(options: WorkerScopeOptions = {}): WorkerScope
           }
           entries.set(key, entry)
         }
-        entry.members.set(message.tab, { port, hasHeaders: message.hasHeaders, seen: now() })
-        entry.host.join(message.tab, message.lastEventId, message.eventTypes)
+        // Every tab of a key has the same options: `hasHeaders` says it can answer `headers-request`.
+        entry.members.set(message.tab, { port, hasHeaders: message.options.hasHeaders, seen: now() })
+        entry.host.join(message)
         break
       }
       case 'leave':
