@@ -1,14 +1,14 @@
 import { createIdWindow, type IdWindow } from './dedupe'
 import { compareIdParts, parseEventId } from './ids'
 import { createEnv, type Env } from './env'
-import { StreamError } from './errors'
-import { GapEvent, StreamErrorEvent, TransportChangeEvent, type GapInfo, type ResilientEventSourceEventMap, type TransportChangeReason } from './events'
+import { StreamError, type StreamErrorCode } from './errors'
+import { GapEvent, StreamErrorEvent, TransportChangeEvent, type ResilientEventSourceEventMap, type TransportChangeReason } from './events'
 import { createVerdictMemory, stepDownIndex, type VerdictMemory } from './ladder'
 import { DEFAULTS, type ResilientEventSourceOptions } from './options'
 import type { EventStreamMessage } from './parser/types'
 import { createBackoff, MIN_DELAY, type Backoff } from './retry'
 import { StatsRecorder, type StreamStats } from './stats'
-import { defaultTransports, probe, transportsByName } from './transports/index'
+import { probe, transportsByName } from './transports/index'
 import type { ConnectRequest, Transport, TransportHandle, TransportName, TransportSink } from './transports/types'
 import type { SharedLink, SharedLinkSink, SharedOptions, SharedStreamOptions } from './multiplexer/types'
 
@@ -16,7 +16,7 @@ import type { SharedLink, SharedLinkSink, SharedOptions, SharedStreamOptions } f
 export type ReadyState = 0 | 1 | 2
 
 /** Event types the client dispatches itself; every other listened type is an app event. */
-const OWN_TYPES = new Set(['open', 'error', 'transportchange', 'gap'])
+const OWN_TYPES = ['open', 'error', 'transportchange', 'gap']
 /** A live frame arriving this much later than its server time says was held back on the way. */
 const HELD_MS = 10_000
 /** Offsets between the clocks below this are loopback noise, not skew. */
@@ -31,22 +31,25 @@ interface Attempt {
   readonly transport: Transport
   readonly index: number
   readonly request: ConnectRequest
-  handle: TransportHandle | undefined
-  /** The transport accepted the response (status, content type). */
-  responded: boolean
-  /** The server's `_canary` arrived (or none is expected). */
-  proven: boolean
-  /** A planned `_end` arrived: the response may end. */
-  ended: boolean
-  canaryTime: number | undefined
-  canaryTimer: unknown
-  canaryDeadline: number
-  stallTimer: unknown
-  deadlineTimer: unknown
   /** When the request was sent, by the client's clock. */
-  sentAt: number
+  readonly sentAt: number
+  handle?: TransportHandle
+  /**
+   * The attempt's one timer: the canary deadline until the attempt is proven, then the stall
+   * deadline (streams); the batch deadline for `close` (which has neither).
+   */
+  timer?: unknown
+  /** When the canary deadline falls, by the client's clock. */
+  canaryDeadline?: number
+  /** The transport accepted the response (status, content type). */
+  responded?: boolean
+  /** The server's `_canary` arrived (or none is expected). */
+  proven?: boolean
+  /** A planned `_end` arrived: the response may end. */
+  ended?: boolean
+  canaryTime?: number
   /** Server clock minus client clock, from the canary (includes the request's one-way time). */
-  offset: number | undefined
+  offset?: number
   /** Server-requested wait from `_backoff`, in ms. */
   backoff?: number
   /** A new app event arrived on this attempt. */
@@ -55,11 +58,16 @@ interface Attempt {
   more?: boolean
 }
 
-interface Waiter {
+/** One `for await` loop: its own queue, and how to wake its pending `next()`. */
+interface Iteration {
   readonly queue: MessageEvent<string>[]
-  resolve(result: IteratorResult<MessageEvent<string>>): void
-  reject(error: unknown): void
+  wake?: () => void
 }
+
+type Handler<E> = ((event: E) => void) | null
+
+const retryable = (code: StreamErrorCode, message: string, cause?: unknown): StreamError =>
+  new StreamError(code, message, { retryable: true, cause })
 
 /**
  * A drop-in `EventSource` that keeps delivering where native EventSource stalls: it detects
@@ -84,6 +92,26 @@ export class ResilientEventSource extends EventTarget {
   /** The endpoint, resolved to an absolute URL where the platform has a base URL. */
   readonly url: string
   readonly withCredentials: boolean
+  /** Like native `onopen`: one handler, kept apart from `addEventListener` listeners. */
+  declare onopen: Handler<Event>
+  declare onmessage: Handler<MessageEvent<string>>
+  declare onerror: Handler<StreamErrorEvent>
+
+  static {
+    for (const type of ['open', 'message', 'error'] as const) {
+      Object.defineProperty(this.prototype, 'on' + type, {
+        get(this: ResilientEventSource) {
+          return this.#handlers[type] ?? null
+        },
+        set(this: ResilientEventSource, handler: EventListener | null) {
+          const previous = this.#handlers[type]
+          if (previous) this.removeEventListener(type, previous)
+          this.#handlers[type] = handler ?? undefined
+          if (handler) this.addEventListener(type, handler)
+        },
+      })
+    }
+  }
 
   #readyState: ReadyState = 0
   #lastEventId: string
@@ -95,6 +123,7 @@ export class ResilientEventSource extends EventTarget {
   readonly #seen: IdWindow | undefined
   readonly #stats = new StatsRecorder()
   readonly #memory: VerdictMemory | undefined
+  readonly #rememberTtl: number
   readonly #startToken: string
   #rung = 0
   #attempt: Attempt | undefined
@@ -121,12 +150,12 @@ export class ResilientEventSource extends EventTarget {
   #authRetried = false
   #fellBack = false
   #unsubscribeNetwork: () => void
-  readonly #waiters = new Set<Waiter>()
-  readonly #queues = new Set<MessageEvent<string>[]>()
+  readonly #iterations = new Set<Iteration>()
   #iterationError: StreamError | undefined
   readonly #listenedTypes = new Map<string, number>()
-  readonly #wrapped = new WeakMap<object, Map<string, EventListener>>()
-  readonly #handlers: Partial<Record<'open' | 'message' | 'error', EventListener>> = {}
+  /** Per listener, its wrapper per `type|capture`. */
+  readonly #wrapped = new WeakMap<object, Record<string, EventListener>>()
+  readonly #handlers: Partial<Record<string, EventListener>> = {}
   readonly #origin: string
   readonly #shared: SharedOptions | undefined
   #link: SharedLink | undefined
@@ -140,51 +169,48 @@ export class ResilientEventSource extends EventTarget {
    */
   constructor(url: string | URL, options: ResilientEventSourceOptions = {}) {
     super()
-    const base = (globalThis as { location?: { href?: string } }).location?.href
     let resolved: URL
     try {
-      resolved = new URL(String(url), base)
+      resolved = new URL(String(url), (globalThis as { location?: { href?: string } }).location?.href)
     } catch (cause) {
-      throw new SyntaxError(`ResilientEventSource: invalid URL ${JSON.stringify(String(url))}`, { cause })
+      throw new SyntaxError('ResilientEventSource: invalid URL ' + url, { cause })
     }
     this.url = resolved.href
     this.#origin = resolved.origin
     this.#options = options
-    this.withCredentials = options.withCredentials ?? false
+    this.withCredentials = !!options.withCredentials
     this.#lastEventId = options.lastEventId ?? ''
-    this.#env = createEnv({
+    const env = (this.#env = createEnv({
       ...options.env,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.EventSource ? { EventSource: options.EventSource } : {}),
-    })
-    this.#ladder = (options.transports ?? DEFAULTS.transports).map((entry) => {
-      const transport = typeof entry === 'string' ? transportsByName[entry] : entry
-      if (!transport) throw new TypeError(`ResilientEventSource: unknown transport ${JSON.stringify(entry)}`)
-      return transport
-    })
-    if (this.#ladder.length === 0) throw new TypeError('ResilientEventSource: `transports` is empty')
-    this.#backoff = createBackoff(options.retry, this.#env.random)
+      fetch: options.fetch ?? options.env?.fetch,
+      EventSource: options.EventSource ?? options.env?.EventSource,
+    }))
+    const ladder = (this.#ladder = (options.transports ?? DEFAULTS.transports).map((entry) =>
+      typeof entry === 'string' ? transportsByName[entry] : entry,
+    ))
+    if (!ladder.length || !ladder.every(Boolean)) throw new TypeError('ResilientEventSource: invalid transports ' + options.transports)
+    this.#backoff = createBackoff(options.retry, env.random)
     const dedupe = options.dedupe ?? DEFAULTS.dedupe
-    this.#seen = dedupe === false ? undefined : createIdWindow(dedupe)
+    if (dedupe !== false) this.#seen = createIdWindow(dedupe)
     this.#canaryExpected = options.canaryTimeout !== false
-    this.#startToken = createStartToken(this.#env.random)
-    this.#shared = options.shared ? (options.shared === true ? {} : options.shared) : undefined
+    this.#startToken = createStartToken(env.random)
+    const shared = options.shared
+    if (shared) this.#shared = shared === true ? {} : shared
     const remember = options.remember ?? true
-    if (remember !== false) {
-      const settings = remember === true ? {} : remember
-      const storage = settings.storage === undefined ? this.#env.storage() : (settings.storage ?? undefined)
-      this.#memory = createVerdictMemory(this.url, storage, settings.ttl ?? DEFAULTS.rememberTtl, this.#env.now)
-      const verdict = this.#memory.recall()
-      const index = verdict ? this.#ladder.findIndex((t) => t.name === verdict.transport) : -1
-      if (verdict && index > 0) {
+    const { ttl = DEFAULTS.rememberTtl, storage = env.storage() } = remember === true ? {} : remember || {}
+    this.#rememberTtl = ttl
+    if (remember) {
+      const verdict = (this.#memory = createVerdictMemory(this.url, storage ?? undefined, ttl, env.now)).recall()
+      const index = ladder.findIndex((transport) => transport.name === verdict?.transport)
+      if (index > 0) {
         this.#rung = index
         this.#pendingReason = 'remembered'
         this.#steppedDown = true
-        this.#rememberedAs = verdict.transport
-        this.#scheduleUpgrade(verdict.until - this.#env.now())
+        this.#rememberedAs = verdict!.transport
+        this.#scheduleUpgrade(verdict!.until - env.now())
       }
     }
-    this.#unsubscribeNetwork = this.#env.onNetworkChange((online) => this.#onNetworkChange(online))
+    this.#unsubscribeNetwork = this.#subscribeNetwork()
     const signal = options.signal
     if (signal?.aborted) {
       this.close()
@@ -192,8 +218,7 @@ export class ResilientEventSource extends EventTarget {
     }
     signal?.addEventListener('abort', () => this.close(), { once: true })
     // A microtask lets listeners added right after construction see every event.
-    if (this.#shared) queueMicrotask(() => void this.#joinShared())
-    else queueMicrotask(() => this.#connect())
+    queueMicrotask(() => void (this.#shared ? this.#joinShared() : this.#connect()))
   }
 
   /** 0 connecting, 1 open, 2 closed. */
@@ -213,31 +238,17 @@ export class ResilientEventSource extends EventTarget {
 
   /** @returns counters and delivery latency percentiles; see {@link StreamStats}. */
   stats(): StreamStats {
-    const local = this.#stats.snapshot()
     const remote = this.#remoteStats
     // Shared: this tab counts what it delivered; the connection's counters are the coordinator's.
-    return remote
-      ? { ...local, reconnects: remote.reconnects, transportChanges: remote.transportChanges, bytes: remote.bytes, latency: remote.latency }
-      : local
-  }
-
-  get onopen(): EventListener | null {
-    return this.#handlers.open ?? null
-  }
-  set onopen(handler: EventListener | null) {
-    this.#setHandler('open', handler)
-  }
-  get onmessage(): ((event: MessageEvent<string>) => void) | null {
-    return (this.#handlers.message as ((event: MessageEvent<string>) => void) | undefined) ?? null
-  }
-  set onmessage(handler: ((event: MessageEvent<string>) => void) | null) {
-    this.#setHandler('message', handler as EventListener | null)
-  }
-  get onerror(): ((event: StreamErrorEvent) => void) | null {
-    return (this.#handlers.error as ((event: StreamErrorEvent) => void) | undefined) ?? null
-  }
-  set onerror(handler: ((event: StreamErrorEvent) => void) | null) {
-    this.#setHandler('error', handler as EventListener | null)
+    return {
+      ...this.#stats.snapshot(),
+      ...(remote && {
+        reconnects: remote.reconnects,
+        transportChanges: remote.transportChanges,
+        bytes: remote.bytes,
+        latency: remote.latency,
+      }),
+    }
   }
 
   /**
@@ -261,13 +272,12 @@ export class ResilientEventSource extends EventTarget {
     options?: boolean | AddEventListenerOptions,
   ): void {
     if (!listener) return
-    const key = `${type}|${captureOf(options)}`
-    let byType = this.#wrapped.get(listener)
-    if (!byType) this.#wrapped.set(listener, (byType = new Map()))
-    let wrapped = byType.get(key)
-    if (!wrapped) {
-      const target = listener as EventListenerOrEventListenerObject
-      wrapped = (event: Event) => {
+    const target = listener as EventListenerOrEventListenerObject
+    const wrappers = this.#wrapped.get(target) ?? {}
+    this.#wrapped.set(target, wrappers)
+    const key = keyOf(type, options)
+    if (!wrappers[key]) {
+      wrappers[key] = (event) => {
         try {
           if (typeof target === 'function') target.call(this, event)
           else target.handleEvent(event)
@@ -275,17 +285,12 @@ export class ResilientEventSource extends EventTarget {
           this.#reportListenerError(error, event)
         }
       }
-      byType.set(key, wrapped)
-      if (!OWN_TYPES.has(type)) {
-        const count = this.#listenedTypes.get(type) ?? 0
-        this.#listenedTypes.set(type, count + 1)
-        if (count === 0) {
-          this.#attempt?.handle?.addEventType?.(type)
-          this.#link?.addEventType(type)
-        }
+      if (this.#countType(type, 1) === 1) {
+        this.#attempt?.handle?.addEventType?.(type)
+        this.#link?.addEventType(type)
       }
     }
-    super.addEventListener(type, wrapped, options)
+    super.addEventListener(type, wrappers[key]!, options)
   }
 
   override removeEventListener(
@@ -293,18 +298,22 @@ export class ResilientEventSource extends EventTarget {
     listener: EventListenerOrEventListenerObject | ((event: never) => unknown) | null,
     options?: boolean | EventListenerOptions,
   ): void {
-    if (!listener) return
-    const key = `${type}|${captureOf(options)}`
-    const byType = this.#wrapped.get(listener)
-    const wrapped = byType?.get(key)
+    const wrappers = listener ? this.#wrapped.get(listener) : undefined
+    const key = keyOf(type, options)
+    const wrapped = wrappers?.[key]
     if (!wrapped) return
-    byType?.delete(key)
+    delete wrappers[key]
     super.removeEventListener(type, wrapped, options)
-    const count = this.#listenedTypes.get(type)
-    if (count !== undefined) {
-      if (count <= 1) this.#listenedTypes.delete(type)
-      else this.#listenedTypes.set(type, count - 1)
-    }
+    this.#countType(type, -1)
+  }
+
+  /** Counts listeners of an app event type. @returns how many there are now */
+  #countType(type: string, delta: number): number {
+    if (OWN_TYPES.includes(type)) return 0
+    const count = (this.#listenedTypes.get(type) ?? 0) + delta
+    if (count > 0) this.#listenedTypes.set(type, count)
+    else this.#listenedTypes.delete(type)
+    return count
   }
 
   /**
@@ -316,31 +325,23 @@ export class ResilientEventSource extends EventTarget {
    * ```
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<MessageEvent<string>> {
-    const queue: MessageEvent<string>[] = []
-    this.#queues.add(queue)
+    const iteration: Iteration = { queue: [] }
+    this.#iterations.add(iteration)
     const iterator: AsyncIterableIterator<MessageEvent<string>> = {
-      next: () => {
-        const event = queue.shift()
-        if (event) return Promise.resolve({ value: event, done: false })
-        if (this.#iterationError) return Promise.reject(this.#iterationError)
-        if (this.#readyState === 2) return Promise.resolve({ value: undefined, done: true })
-        return new Promise((resolve, reject) => {
-          const waiter: Waiter = {
-            queue,
-            resolve: (result) => {
-              this.#waiters.delete(waiter)
-              resolve(result)
-            },
-            reject: (error) => {
-              this.#waiters.delete(waiter)
-              reject(error)
-            },
+      next: () =>
+        new Promise((resolve, reject) => {
+          const pull = (): void => {
+            const value = iteration.queue.shift()
+            iteration.wake = undefined
+            if (value) resolve({ value, done: false })
+            else if (this.#iterationError) reject(this.#iterationError)
+            else if (this.#readyState === 2) resolve({ value: undefined, done: true })
+            else iteration.wake = pull
           }
-          this.#waiters.add(waiter)
-        })
-      },
+          pull()
+        }),
       return: () => {
-        this.#queues.delete(queue)
+        this.#iterations.delete(iteration)
         this.close()
         return Promise.resolve({ value: undefined, done: true })
       },
@@ -356,15 +357,12 @@ export class ResilientEventSource extends EventTarget {
   reconnect(): void {
     if (this.#closedByApp || this.#shared) return
     this.#failures = 0
-    this.#authRetried = false
-    this.#fellBack = false
+    this.#authRetried = this.#fellBack = false
     this.#endAttempt()
     this.#env.clearTimeout(this.#retryTimer)
     this.#retryTimer = undefined
-    if (this.#readyState === 2) {
-      // The stream had given up: its online/offline subscription went with it.
-      this.#unsubscribeNetwork = this.#env.onNetworkChange((online) => this.#onNetworkChange(online))
-    }
+    // The stream had given up: its online/offline subscription went with it.
+    if (this.#readyState === 2) this.#unsubscribeNetwork = this.#subscribeNetwork()
     this.#readyState = 0
     this.#iterationError = undefined
     this.#connect()
@@ -374,7 +372,7 @@ export class ResilientEventSource extends EventTarget {
   close(): void {
     this.#closedByApp = true
     this.#shutdown()
-    this.#finishIterators()
+    this.#wakeIterations()
   }
 
   // ---- sharing one connection between tabs ------------------------------------------------
@@ -433,7 +431,7 @@ export class ResilientEventSource extends EventTarget {
         this.#transport = transport
         if (readyState === 2) {
           this.#shutdown()
-          this.#finishIterators()
+          this.#wakeIterations()
         } else if (readyState === 1 && this.#readyState === 0) {
           this.#readyState = 1
           this.#dispatch(new Event('open'))
@@ -464,8 +462,8 @@ export class ResilientEventSource extends EventTarget {
   #deliver(type: string, data: string): void {
     this.#stats.events += 1
     const event = new MessageEvent<string>(type, { data, lastEventId: this.#lastEventId, origin: this.#origin })
-    for (const queue of this.#queues) queue.push(event)
-    this.#flushWaiters()
+    for (const iteration of this.#iterations) iteration.queue.push(event)
+    this.#wakeIterations()
     this.#dispatch(event)
   }
 
@@ -479,8 +477,7 @@ export class ResilientEventSource extends EventTarget {
       return
     }
     if (this.#upgradePending && this.#rung > 0) {
-      this.#upgradePending = false
-      this.#steppedDown = false
+      this.#upgradePending = this.#steppedDown = false
       this.#rung = 0
       this.#pendingReason = 'upgrade'
     }
@@ -490,66 +487,38 @@ export class ResilientEventSource extends EventTarget {
   async #start(): Promise<void> {
     const placeholder = {} as Attempt
     this.#attempt = placeholder
-    let headers: Record<string, string>
-    try {
-      headers = await this.#resolveHeaders()
-    } catch (cause) {
-      if (this.#attempt !== placeholder) return
-      this.#attempt = undefined
-      this.#retry(new StreamError('headers', 'the headers function threw or rejected', { retryable: true, cause }))
-      return
-    }
+    let failure: StreamError | undefined
+    const headers = await this.#resolveHeaders().catch((cause: unknown) => {
+      failure = retryable('headers', 'the headers function failed', cause)
+      return {}
+    })
     if (this.#attempt !== placeholder) return
+    this.#attempt = undefined
+    if (failure) return this.#retry(failure)
     const request = this.#request(headers)
     let transport: Transport | undefined
-    while (this.#rung < this.#ladder.length) {
-      transport = this.#ladder[this.#rung]
-      if (transport?.isSupported(request, this.#env)) break
-      transport = undefined
+    while ((transport = this.#ladder[this.#rung]) && !transport.isSupported(request, this.#env)) {
       this.#rung += 1
       this.#pendingReason ??= 'unsupported'
     }
-    if (!transport) {
-      this.#attempt = undefined
-      this.#terminate(new StreamError('unsupported', 'no transport of the ladder can run here'))
-      return
-    }
-    const attempt: Attempt = {
-      transport,
-      index: this.#rung,
-      request,
-      handle: undefined,
-      responded: false,
-      proven: false,
-      ended: false,
-      canaryTime: undefined,
-      canaryTimer: undefined,
-      canaryDeadline: 0,
-      stallTimer: undefined,
-      deadlineTimer: undefined,
-      sentAt: this.#env.now(),
-      offset: undefined,
-    }
+    if (!transport) return this.#terminate(new StreamError('unsupported', 'no transport can run here'))
+    const attempt: Attempt = { transport, index: this.#rung, request, sentAt: this.#env.now() }
     this.#attempt = attempt
-    if (this.#transport !== transport.name) {
-      const previous = this.#transport
-      const reason = this.#pendingReason ?? (previous === null ? 'initial' : 'unsupported')
+    const previous = this.#transport
+    if (previous !== transport.name) {
       this.#transport = transport.name
-      if (previous !== null) this.#stats.transportChanges += 1
-      this.#dispatch(new TransportChangeEvent(transport.name, previous, reason))
+      if (previous) this.#stats.transportChanges += 1
+      this.#dispatch(new TransportChangeEvent(transport.name, previous, this.#pendingReason ?? (previous ? 'unsupported' : 'initial')))
     }
     this.#pendingReason = undefined
     if (this.#attempt !== attempt) return
     if (transport.mode === 'stream' && this.#canaryExpected) {
-      const timeout = this.#options.canaryTimeout === false ? 0 : (this.#options.canaryTimeout ?? DEFAULTS.canaryTimeout)
-      this.#armCanary(attempt, timeout)
+      this.#armCanary(attempt, (this.#options.canaryTimeout as number | undefined) ?? DEFAULTS.canaryTimeout)
     } else if (transport.mode === 'close') {
       // A held `close` response still ends (the server's `wait`), so its canary may arrive late
       // without anything being wrong; only a response that never ends is a failure.
       const ms = ((this.#options.wait ?? DEFAULTS.wait) + DEFAULTS.deadlineMargin) * 1000
-      attempt.deadlineTimer = this.#env.setTimeout(() => {
-        if (this.#attempt === attempt) this.#fail(attempt, new StreamError('timeout', `no end of the batch within ${ms} ms`, { retryable: true }))
-      }, ms)
+      this.#armTimer(attempt, ms, () => this.#fail(attempt, retryable('timeout', `no end of the batch in ${ms} ms`)))
     }
     attempt.handle = transport.open(request, this.#sink(attempt), this.#env)
   }
@@ -558,21 +527,16 @@ export class ResilientEventSource extends EventTarget {
     const option = this.#options.headers
     const refresh = this.#refreshHeaders
     this.#refreshHeaders = false
-    if (option === undefined) return {}
-    const init = typeof option === 'function' ? await option({ refresh }) : option
-    const result: Record<string, string> = {}
-    new Headers(init).forEach((value, name) => {
-      result[name] = value
-    })
-    return result
+    return Object.fromEntries(new Headers(typeof option === 'function' ? await option({ refresh }) : option))
   }
 
   #request(headers: Record<string, string>): ConnectRequest {
     const options = this.#options
+    const cursor = this.#lastEventId
     return {
       url: this.url,
-      lastEventId: this.#lastEventId === '' ? undefined : this.#lastEventId,
-      startToken: this.#lastEventId === '' ? this.#startToken : undefined,
+      lastEventId: cursor || undefined,
+      startToken: cursor ? undefined : this.#startToken,
       headers,
       hasCustomHeaders: options.headers !== undefined,
       method: options.method ?? DEFAULTS.method,
@@ -587,29 +551,19 @@ export class ResilientEventSource extends EventTarget {
   }
 
   #sink(attempt: Attempt): TransportSink {
-    const live = (): boolean => this.#attempt === attempt
+    const live =
+      <A extends unknown[]>(handler: (...args: A) => void) =>
+      (...args: A): void => {
+        if (this.#attempt === attempt) handler(...args)
+      }
     return {
-      open: () => {
-        if (live()) this.#onResponse(attempt)
-      },
-      message: (message) => {
-        if (live()) this.#onMessage(attempt, message)
-      },
-      retryHint: (ms) => {
-        if (live()) this.#backoff.setServerBase(ms)
-      },
-      received: (bytes) => {
-        if (live()) this.#stats.bytes += bytes
-      },
-      warning: (error: StreamError) => {
-        if (live()) this.#dispatch(new StreamErrorEvent(error))
-      },
-      error: (error) => {
-        if (live()) this.#fail(attempt, error)
-      },
-      end: () => {
-        if (live()) this.#onEnd(attempt)
-      },
+      open: live(() => this.#onResponse(attempt)),
+      message: live((message: EventStreamMessage) => this.#onMessage(attempt, message)),
+      retryHint: live((ms: number) => this.#backoff.setServerBase(ms)),
+      received: live((bytes: number) => void (this.#stats.bytes += bytes)),
+      warning: live((error: StreamError) => this.#dispatch(new StreamErrorEvent(error))),
+      error: live((error: StreamError) => this.#fail(attempt, error)),
+      end: live(() => this.#onEnd(attempt)),
     }
   }
 
@@ -617,37 +571,27 @@ export class ResilientEventSource extends EventTarget {
 
   #onResponse(attempt: Attempt): void {
     attempt.responded = true
-    if (attempt.transport.mode === 'close') return
-    if (attempt.transport.mode === 'poll' || !this.#canaryExpected) {
-      this.#prove(attempt)
-      return
-    }
+    const { mode } = attempt.transport
+    if (mode === 'close') return
+    if (mode === 'poll' || !this.#canaryExpected) return this.#prove(attempt)
     // Headers arrived: the canary is in the same flush, so it gets a shorter deadline.
-    const remaining = attempt.canaryDeadline - this.#env.now()
-    if (remaining > DEFAULTS.canaryAfterOpen) this.#armCanary(attempt, DEFAULTS.canaryAfterOpen)
+    if (attempt.canaryDeadline! - this.#env.now() > DEFAULTS.canaryAfterOpen) this.#armCanary(attempt, DEFAULTS.canaryAfterOpen)
   }
 
   #onMessage(attempt: Attempt, message: EventStreamMessage): void {
-    this.#armStall(attempt)
-    const { type } = message
-    if (type.startsWith('_')) {
-      this.#onReserved(attempt, message)
-      return
-    }
-    const id = message.id
+    const { type, id } = message
+    if (attempt.proven) this.#armStall(attempt)
+    if (type[0] === '_') return this.#onReserved(attempt, message)
     const parts = id ? parseEventId(id) : undefined
     if (this.#isRepeat(id, parts)) return
     if (id !== undefined) this.#lastEventId = id
     attempt.delivered = true
-    this.#failures = 0
-    this.#rungFailures = 0
-    if (!attempt.proven) this.#prove(attempt)
+    this.#failures = this.#rungFailures = 0
+    this.#prove(attempt)
     if (parts && this.#companion) this.#stats.addLatency(Math.max(0, this.#env.now() - parts.ms + this.#skew))
     this.#deliver(type, message.data)
     // Judge the path only after delivering: the event is here, however late.
-    if (parts && this.#attempt === attempt && attempt.canaryTime !== undefined && parts.ms > attempt.canaryTime) {
-      this.#observeServerTime(attempt, parts.ms)
-    }
+    if (parts && this.#attempt === attempt && parts.ms > attempt.canaryTime!) this.#observeServerTime(attempt, parts.ms)
   }
 
   /**
@@ -656,9 +600,9 @@ export class ResilientEventSource extends EventTarget {
    */
   #isRepeat(id: string | undefined, parts = id ? parseEventId(id) : undefined): boolean {
     const seen = this.#seen
-    if (id === undefined || id === '' || !seen) return false
-    const cursor = this.#ordered && parts && this.#lastEventId !== '' ? parseEventId(this.#lastEventId) : undefined
-    if (seen.has(id) || (parts && cursor && compareIdParts(parts, cursor) <= 0)) {
+    if (!id || !seen) return false
+    const cursor = this.#ordered && parts && this.#lastEventId ? parseEventId(this.#lastEventId) : undefined
+    if (seen.has(id) || (cursor && compareIdParts(parts!, cursor) <= 0)) {
       this.#stats.duplicates += 1
       return true
     }
@@ -667,59 +611,66 @@ export class ResilientEventSource extends EventTarget {
   }
 
   #onReserved(attempt: Attempt, message: EventStreamMessage): void {
-    const data = parseJson(message.data)
+    let data: Record<string, unknown> = {}
+    try {
+      data = Object(JSON.parse(message.data))
+    } catch {
+      // an unreadable reserved event carries nothing
+    }
+    const number = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined)
+    const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
     switch (message.type) {
       case '_canary': {
         this.#companion = true
-        attempt.canaryTime = typeof data?.t === 'number' ? data.t : undefined
-        if (attempt.canaryTime !== undefined) {
-          attempt.offset = attempt.canaryTime - attempt.sentAt
-          this.#skew = Math.abs(attempt.offset) > SKEW_NOISE_MS ? attempt.offset : 0
+        const time = (attempt.canaryTime = number(data.t))
+        if (time !== undefined) {
+          const offset = (attempt.offset = time - attempt.sentAt)
+          this.#skew = Math.abs(offset) > SKEW_NOISE_MS ? offset : 0
         }
-        this.#ordered = data?.ordered === true
-        if (this.#lastEventId === '' && typeof data?.cursor === 'string') this.#lastEventId = data.cursor
-        this.#pingSeconds = typeof data?.ping === 'number' ? data.ping : this.#pingSeconds
-        this.#prove(attempt)
+        this.#ordered = data.ordered === true
+        this.#lastEventId ||= text(data.cursor) ?? ''
+        this.#pingSeconds = number(data.ping) ?? this.#pingSeconds
+        return this.#prove(attempt)
+      }
+      case '_ping': {
+        const time = number(data.t)
+        if (time !== undefined) this.#observeServerTime(attempt, time)
         return
       }
-      case '_ping':
-        if (typeof data?.t === 'number') this.#observeServerTime(attempt, data.t)
-        return
       case '_end':
         attempt.ended = true
-        attempt.more = data?.more === true
+        attempt.more = data.more === true
         // A long-poll batch names the cursor even when it carried no event: adopt it so a start
         // token is needed no longer than necessary.
-        if (this.#lastEventId === '' && message.lastEventId !== '') this.#lastEventId = message.lastEventId
+        this.#lastEventId ||= message.lastEventId
         return
       case '_backoff':
-        attempt.backoff = typeof data?.retryMs === 'number' ? data.retryMs : undefined
+        attempt.backoff = number(data.retryMs)
         return
       case '_gap': {
         if (message.id !== undefined) this.#lastEventId = message.id
         this.#stats.gaps += 1
-        this.#dispatch(new GapEvent(toGapInfo(data)))
-        return
+        const reason = data.reason
+        this.#dispatch(
+          new GapEvent({
+            requested: text(data.requested) ?? '',
+            oldest: text(data.oldest),
+            head: text(data.head),
+            reason: reason === 'expired' || reason === 'future' ? reason : 'unknown',
+          }),
+        )
       }
-      default:
-        return
     }
   }
 
   #onEnd(attempt: Attempt): void {
-    if (!attempt.ended) {
-      this.#fail(attempt, new StreamError('network', 'the response ended without the server’s _end', { retryable: true }))
-      return
-    }
+    if (!attempt.ended) return this.#fail(attempt, retryable('network', 'the response ended without _end'))
     // A planned end (batch, rotation, drain): reconnect at once with the new cursor...
-    if (!attempt.proven) this.#prove(attempt)
+    this.#prove(attempt)
     this.#rungFailures = 0
     this.#endAttempt()
     const quick = this.#env.now() - attempt.sentAt < QUICK_EMPTY_MS
-    if (attempt.transport.mode === 'stream' || attempt.delivered || attempt.more || !quick) {
-      this.#connect()
-      return
-    }
+    if (attempt.transport.mode === 'stream' || attempt.delivered || attempt.more || !quick) return this.#connect()
     // ...unless an empty batch came back at once: a server or cache that does not hold requests
     // (`wait=0`, a CDN caching polls) must not turn into a hot loop.
     this.#retryTimer = this.#env.setTimeout(() => this.#connect(), MIN_DELAY + this.#env.random() * (QUICK_EMPTY_MS - MIN_DELAY))
@@ -727,46 +678,40 @@ export class ResilientEventSource extends EventTarget {
 
   #fail(attempt: Attempt, error: StreamError): void {
     this.#endAttempt()
-    const status = error.code === 'http-status' ? error.status : undefined
-    if (status === 401 || status === 403) {
-      if (!this.#authRetried) {
-        this.#authRetried = true
-        this.#refreshHeaders = true
-        this.#connect()
-        return
-      }
-      this.#terminate(error)
-      return
+    const { code, status } = error
+    const { mode } = attempt.transport
+    if (code === 'http-status' && (status === 401 || status === 403)) {
+      if (this.#authRetried) return this.#terminate(error)
+      this.#authRetried = this.#refreshHeaders = true
+      return this.#connect()
     }
-    if (error.code === 'unsupported' || ((error.code === 'content-type' || error.code === 'parse') && !this.#fellBack)) {
-      if (error.code !== 'unsupported') this.#fellBack = true
-      if (attempt.index + 1 < this.#ladder.length) {
+    const next = attempt.index + 1
+    if (code === 'unsupported' || ((code === 'content-type' || code === 'parse') && !this.#fellBack)) {
+      if (code !== 'unsupported') this.#fellBack = true
+      if (next < this.#ladder.length) {
         this.#dispatch(new StreamErrorEvent(error))
-        if (this.#readyState === 2) return
-        this.#rung = attempt.index + 1
+        if (this.readyState === 2) return
+        this.#rung = next
         this.#pendingReason = 'unsupported'
-        this.#connect()
-        return
+        return this.#connect()
       }
     }
-    if (!error.retryable) {
-      this.#terminate(error)
-      return
-    }
+    if (!error.retryable) return this.#terminate(error)
     const backoff = attempt.backoff
     const retryError =
       backoff !== undefined && error.retryAfter === undefined
-        ? new StreamError(error.code, error.message, { retryable: true, retryAfter: backoff, cause: error })
+        ? new StreamError(code, error.message, { retryable: true, retryAfter: backoff, cause: error })
         : error
-    if (!attempt.proven && attempt.transport.mode !== 'poll' && this.#canaryExpected) {
-      this.#rungFailures += 1
-      // A `close` attempt that fails before its canary already cost up to `wait` seconds.
-      const limit = attempt.transport.mode === 'close' ? 1 : FAILURES_BEFORE_PROBE
-      if (this.#rungFailures >= limit && stepDownIndex(this.#ladder, attempt.index) >= 0) {
-        this.#rungFailures = 0
-        this.#probeThen(attempt, retryError)
-        return
-      }
+    // A `close` attempt that fails before its canary already cost up to `wait` seconds.
+    if (
+      !attempt.proven &&
+      mode !== 'poll' &&
+      this.#canaryExpected &&
+      ++this.#rungFailures >= (mode === 'close' ? 1 : FAILURES_BEFORE_PROBE) &&
+      stepDownIndex(this.#ladder, attempt.index) >= 0
+    ) {
+      this.#rungFailures = 0
+      return this.#probeThen(attempt, retryError)
     }
     this.#retry(retryError)
   }
@@ -778,108 +723,91 @@ export class ResilientEventSource extends EventTarget {
     void probe(attempt.request, this.#env).then((result) => {
       if (this.#attempt !== marker) return
       this.#attempt = undefined
-      if (result === 'companion') this.#stepDown(attempt.index, 'buffered')
+      if (result === 'companion') this.#stepDown(attempt.index)
       else this.#retry(error)
     })
   }
 
   #retry(error: StreamError): void {
     if (this.#readyState === 2) return
-    this.#failures += 1
-    const delay = this.#backoff.delay(this.#failures, error)
-    if (delay === false) {
-      this.#terminate(error)
-      return
-    }
+    const delay = this.#backoff.delay(++this.#failures, error)
+    if (delay === false) return this.#terminate(error)
     this.#readyState = 0
     this.#stats.reconnects += 1
     this.#dispatch(new StreamErrorEvent(error))
     if (this.readyState === 2 || this.#attempt || this.#retryTimer !== undefined) return
-    if (!this.#env.isOnline()) {
-      this.#waitingOnline = true
-      return
-    }
-    this.#retryTimer = this.#env.setTimeout(() => this.#connect(), delay)
+    if (!this.#env.isOnline()) this.#waitingOnline = true
+    else this.#retryTimer = this.#env.setTimeout(() => this.#connect(), delay)
   }
 
   // ---- the ladder -------------------------------------------------------------------------
 
+  /** Sets the attempt's one timer; `fire` runs only while the attempt is current. */
+  #armTimer(attempt: Attempt, ms: number, fire: () => void): void {
+    this.#env.clearTimeout(attempt.timer)
+    attempt.timer = this.#env.setTimeout(() => this.#attempt === attempt && fire(), ms)
+  }
+
   #armCanary(attempt: Attempt, ms: number): void {
-    this.#env.clearTimeout(attempt.canaryTimer)
     attempt.canaryDeadline = this.#env.now() + ms
-    attempt.canaryTimer = this.#env.setTimeout(() => this.#onCanaryTimeout(attempt), ms)
+    this.#armTimer(attempt, ms, () => this.#onCanaryTimeout(attempt))
   }
 
   #onCanaryTimeout(attempt: Attempt): void {
-    if (this.#attempt !== attempt || attempt.proven) return
-    if (this.#companion && attempt.responded) {
-      this.#stepDown(attempt.index, 'buffered')
-      return
-    }
+    if (attempt.proven) return
+    if (this.#companion && attempt.responded) return this.#stepDown(attempt.index)
     void probe(attempt.request, this.#env).then((result) => {
       if (this.#attempt !== attempt || attempt.proven) return
       if (result === 'companion') {
         this.#companion = true
-        this.#stepDown(attempt.index, 'buffered')
+        this.#stepDown(attempt.index)
       } else if (result === 'other') {
         // Not our companion: nothing to step down to; wait like native EventSource would.
         this.#canaryExpected = false
         if (attempt.responded) this.#prove(attempt)
       } else {
-        this.#fail(attempt, new StreamError('timeout', 'no response from the server', { retryable: true }))
+        this.#fail(attempt, retryable('timeout', 'no response from the server'))
       }
     })
   }
 
-  #stepDown(from: number, reason: TransportChangeReason): void {
+  /** The path holds this rung's stream back: step down (reason `buffered`). */
+  #stepDown(from: number): void {
     const target = stepDownIndex(this.#ladder, from)
     if (target < 0) {
       // Nowhere lower to go: keep the stream, late events are better than none.
       const attempt = this.#attempt
-      if (attempt && attempt.index === from && !attempt.proven) this.#prove(attempt)
-      this.#dispatch(new StreamErrorEvent(new StreamError('buffered', 'an intermediary holds the stream back; no lower transport is configured', { retryable: true })))
+      if (attempt?.index === from) this.#prove(attempt)
+      this.#dispatch(new StreamErrorEvent(retryable('buffered', 'an intermediary holds the stream back; no lower transport')))
       return
     }
     this.#endAttempt()
     this.#rung = target
-    this.#pendingReason = reason
+    this.#pendingReason = 'buffered'
     this.#steppedDown = true
-    this.#scheduleUpgrade(this.#rememberTtl())
+    this.#scheduleUpgrade(this.#rememberTtl)
     this.#connect()
-  }
-
-  #rememberTtl(): number {
-    const remember = this.#options.remember
-    return typeof remember === 'object' ? (remember.ttl ?? DEFAULTS.rememberTtl) : DEFAULTS.rememberTtl
   }
 
   #scheduleUpgrade(ms: number): void {
     this.#env.clearTimeout(this.#upgradeTimer)
-    this.#upgradeTimer = this.#env.setTimeout(() => {
-      this.#upgradeTimer = undefined
-      this.#upgradePending = true
-    }, Math.max(0, ms))
+    this.#upgradeTimer = this.#env.setTimeout(() => (this.#upgradePending = true), Math.max(0, ms))
   }
 
   /** The attempt delivered (canary, first event, or a completed poll): the path works. */
   #prove(attempt: Attempt): void {
     if (attempt.proven) return
     attempt.proven = true
-    this.#env.clearTimeout(attempt.canaryTimer)
-    this.#authRetried = false
-    this.#fellBack = false
+    this.#authRetried = this.#fellBack = false
     this.#rungFailures = 0
-    const name = attempt.transport.name
-    const wanted = this.#steppedDown ? name : undefined
+    const wanted = this.#steppedDown ? attempt.transport.name : undefined
     if (this.#memory && wanted !== this.#rememberedAs) {
       if (wanted) this.#memory.remember(wanted)
       else this.#memory.forget()
       this.#rememberedAs = wanted
     }
     this.#env.clearTimeout(this.#healthyTimer)
-    this.#healthyTimer = this.#env.setTimeout(() => {
-      if (this.#attempt === attempt) this.#failures = 0
-    }, DEFAULTS.healthyAfter)
+    this.#healthyTimer = this.#env.setTimeout(() => this.#attempt === attempt && (this.#failures = 0), DEFAULTS.healthyAfter)
     this.#armStall(attempt)
     if (this.#readyState === 0) {
       this.#readyState = 1
@@ -887,14 +815,17 @@ export class ResilientEventSource extends EventTarget {
     }
   }
 
-  /** Steady state: no frame for 2 × ping + 5 s means the stream is dead though open. */
+  /**
+   * Steady state of a stream: its canary deadline is over, and no frame for 2 × ping + 5 s
+   * means the stream is dead though open.
+   */
   #armStall(attempt: Attempt): void {
-    if (attempt.transport.mode !== 'stream' || this.#pingSeconds === undefined || !this.#companion) return
-    this.#env.clearTimeout(attempt.stallTimer)
-    const ms = (2 * this.#pingSeconds + 5) * 1000
-    attempt.stallTimer = this.#env.setTimeout(() => {
-      if (this.#attempt === attempt) this.#fail(attempt, new StreamError('timeout', `no frame for ${ms} ms`, { retryable: true }))
-    }, ms)
+    if (attempt.transport.mode !== 'stream') return
+    this.#env.clearTimeout(attempt.timer)
+    const ping = this.#pingSeconds
+    if (ping === undefined || !this.#companion) return
+    const ms = (2 * ping + 5) * 1000
+    this.#armTimer(attempt, ms, () => this.#fail(attempt, retryable('timeout', `no frame in ${ms} ms`)))
   }
 
   /**
@@ -905,47 +836,39 @@ export class ResilientEventSource extends EventTarget {
   #observeServerTime(attempt: Attempt, serverTime: number): void {
     if (attempt.offset === undefined || attempt.transport.mode !== 'stream') return
     const lag = this.#env.now() - (serverTime - attempt.offset)
-    const threshold = Math.max(2000, Math.min(HELD_MS, (this.#pingSeconds ?? Infinity) * 500))
-    if (lag >= threshold) this.#stepDown(attempt.index, 'buffered')
+    if (lag >= Math.max(2000, Math.min(HELD_MS, (this.#pingSeconds ?? Infinity) * 500))) this.#stepDown(attempt.index)
   }
 
   // ---- network and teardown ---------------------------------------------------------------
 
-  #onNetworkChange(online: boolean): void {
-    if (this.#readyState === 2) return
-    if (!online) {
-      if (this.#retryTimer !== undefined) {
-        this.#env.clearTimeout(this.#retryTimer)
-        this.#retryTimer = undefined
-        this.#waitingOnline = true
-      }
-      return
-    }
-    if (this.#steppedDown) this.#upgradePending = true
-    if (this.#waitingOnline || this.#retryTimer !== undefined) {
+  #subscribeNetwork(): () => void {
+    return this.#env.onNetworkChange((online) => {
+      if (this.#readyState === 2) return
+      if (online && this.#steppedDown) this.#upgradePending = true
+      const waiting = this.#waitingOnline || this.#retryTimer !== undefined
+      if (online ? !waiting : this.#retryTimer === undefined) return
       this.#env.clearTimeout(this.#retryTimer)
       this.#retryTimer = undefined
-      this.#waitingOnline = false
-      this.#failures = 0
-      this.#connect()
-    }
+      this.#waitingOnline = !online
+      if (online) {
+        this.#failures = 0
+        this.#connect()
+      }
+    })
   }
 
   #endAttempt(): void {
     const attempt = this.#attempt
     this.#attempt = undefined
-    if (!attempt?.transport) return
-    this.#env.clearTimeout(attempt.canaryTimer)
-    this.#env.clearTimeout(attempt.stallTimer)
-    this.#env.clearTimeout(attempt.deadlineTimer)
-    attempt.handle?.close()
+    this.#env.clearTimeout(attempt?.timer)
+    attempt?.handle?.close()
   }
 
   #terminate(error: StreamError): void {
     this.#shutdown()
     this.#iterationError = error
     this.#dispatch(new StreamErrorEvent(error))
-    this.#finishIterators()
+    this.#wakeIterations()
   }
 
   #shutdown(): void {
@@ -967,72 +890,25 @@ export class ResilientEventSource extends EventTarget {
   }
 
   #reportListenerError(error: unknown, event: Event): void {
-    if (event.type === 'error') {
-      const report = (globalThis as { reportError?: (error: unknown) => void }).reportError
-      if (report) report(error)
-      else console.error(error)
-      return
-    }
-    this.#dispatch(new StreamErrorEvent(new StreamError('listener', `a "${event.type}" listener threw`, { retryable: true, cause: error })))
+    if (event.type !== 'error') {
+      this.#dispatch(new StreamErrorEvent(retryable('listener', `a "${event.type}" listener threw`, error)))
+    } else if (typeof reportError === 'function') reportError(error)
+    else console.error(error)
   }
 
-  #setHandler(type: 'open' | 'message' | 'error', handler: EventListener | null): void {
-    const previous = this.#handlers[type]
-    if (previous) this.removeEventListener(type, previous)
-    if (handler) {
-      this.#handlers[type] = handler
-      this.addEventListener(type, handler)
-    } else {
-      delete this.#handlers[type]
-    }
-  }
-
-  #flushWaiters(): void {
-    for (const waiter of this.#waiters) {
-      const event = waiter.queue.shift()
-      if (event) waiter.resolve({ value: event, done: false })
-    }
-  }
-
-  #finishIterators(): void {
-    for (const waiter of [...this.#waiters]) {
-      if (this.#iterationError) waiter.reject(this.#iterationError)
-      else waiter.resolve({ value: undefined, done: true })
-    }
+  #wakeIterations(): void {
+    for (const iteration of this.#iterations) iteration.wake?.()
   }
 }
 
-function captureOf(options: boolean | EventListenerOptions | undefined): boolean {
-  return typeof options === 'boolean' ? options : (options?.capture ?? false)
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text)
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-function toGapInfo(data: Record<string, unknown> | undefined): GapInfo {
-  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null)
-  const reason = data?.reason
-  return {
-    requested: text(data?.requested) ?? '',
-    oldest: text(data?.oldest),
-    head: text(data?.head),
-    reason: reason === 'expired' || reason === 'future' ? reason : 'unknown',
-  }
+function keyOf(type: string, options: boolean | EventListenerOptions | undefined): string {
+  return type + (typeof options === 'boolean' ? options : !!options?.capture)
 }
 
 /** 128 random bits, base64url: the protocol's start token (≥ 96 bits). */
 function createStartToken(random: () => number): string {
   const bytes = new Uint8Array(16)
-  const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint8Array) => Uint8Array } }).crypto
-  if (crypto?.getRandomValues) crypto.getRandomValues(bytes)
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(random() * 256)
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  if (typeof crypto === 'object' && crypto.getRandomValues) crypto.getRandomValues(bytes)
+  else for (let i = 0; i < 16; i++) bytes[i] = random() * 256
+  return btoa(String.fromCharCode(...bytes)).replace(/[+/=]/g, (char) => (char === '+' ? '-' : char === '/' ? '_' : ''))
 }
