@@ -34,7 +34,8 @@ interface PageStorage {
 }
 type Shared = boolean | { workerUrl: string }
 
-const KEY_PATTERN = /^resilient-sse@1:[0-9a-f]{8}$/
+// The SDK key form, `resilient-sse@<major>:<hash>`; the hash encoding is the SDK's own business.
+const KEY_PATTERN = /^resilient-sse@\d+:[0-9a-z]{4,}$/
 
 let browser: Browser
 let dir: string
