@@ -39,8 +39,7 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
     platform.BroadcastChannel ?? (globalThis as BroadcastPlatform).BroadcastChannel
   const locks = (): LocksLike | undefined => platform.locks ?? (globalThis as { navigator?: { locks?: LocksLike } }).navigator?.locks
   return {
-    name: 'broadcast',
-    isSupported: () => typeof Channel() === 'function' && typeof locks()?.request === 'function',
+    isSupported: () => !!(Channel() && locks()),
     connect: (request, sink) => {
       const { key } = request
       const channel = new (Channel()!)(key)
@@ -48,7 +47,6 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
       const tab = createTabSide(request, sink, post, platform.run)
       const abort = new AbortController()
       let host: StreamHost | undefined
-      let release: (() => void) | undefined
       channel.onmessage = ({ data }) => {
         if (!isProtocolMessage(data, key)) return
         // The leader serves other tabs' joins and types; the others follow the leader.
@@ -70,7 +68,8 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
             platform.run,
           )
           post({ v: PROTOCOL_VERSION, key, kind: 'rejoin' })
-          return new Promise<void>((resolve) => (release = resolve))
+          // Held until this tab closes.
+          return new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve()))
         })
         // Rejects with AbortError when this tab leaves while still waiting in the queue.
         .catch(() => {})
@@ -79,7 +78,6 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
         close: () => {
           abort.abort()
           host?.close()
-          release?.()
           channel.close()
           tab.close()
         },

@@ -57,7 +57,7 @@ export function createStreamHost(
   return {
     ...link,
     join: ({ tab, lastEventId, eventTypes }) => {
-      for (const type of eventTypes) link.addEventType(type)
+      eventTypes.forEach(link.addEventType)
       // An empty cursor or the stream's own cursor needs no replay.
       const from = lastEventId && lastEventId !== cursor ? replayFrom(buffer, lastEventId, start) : buffer.length
       if (from >= 0) for (const event of buffer.slice(from)) send({ kind: 'event', to: tab, ...event })

@@ -6,7 +6,6 @@ import type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink } from 
  * Web Locks) and the engine the other coordinators run on the leader's side.
  */
 export const inPageCoordinator: Coordinator = {
-  name: 'in-page',
   isSupported: () => true,
   connect: (request, sink) => runStream(request, sink),
 }
@@ -34,8 +33,7 @@ export function runStream(request: SharedLinkRequest, sink: SharedLinkSink): Sha
   }
   // The client ignores a listener added twice for the same type.
   const listen = (type: string): void => es.addEventListener(type, forward)
-  listen('message')
-  request.eventTypes.forEach(listen)
+  ;['message', ...request.eventTypes].forEach(listen)
   es.addEventListener('open', report)
   es.addEventListener('error', (event) => {
     sink.error(event.error.toJSON())

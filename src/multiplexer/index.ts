@@ -9,9 +9,6 @@ export type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink, Shared
 export type { BroadcastChannelLike, BroadcastPlatform, LocksLike } from './broadcast'
 export type { MessagePortLike, SharedWorkerLike, SharedWorkerPlatform } from './shared-worker'
 
-/** The SDK's major version: coordinators of two incompatible versions never share. */
-const SHARED_PROTOCOL_MAJOR = 1
-
 /**
  * Coordinators in ladder order; the first supported one is used: the app's SharedWorker (when
  * `workerUrl` is given), else a Web Locks leader tab + BroadcastChannel, else this page alone.
@@ -32,8 +29,8 @@ export function openSharedLink(
   shared: SharedOptions,
   coordinators: readonly Coordinator[] = defaultCoordinators,
 ): SharedLink {
-  const coordinator = coordinators.find((candidate) => candidate.isSupported(shared)) ?? inPageCoordinator
-  return coordinator.connect(request, sink, shared)
+  // The in-page coordinator, last, is always supported.
+  return coordinators.find((candidate) => candidate.isSupported(shared))!.connect(request, sink, shared)
 }
 
 /**
@@ -46,5 +43,6 @@ export function sharedKey(url: string, options: SharedStreamOptions, name = ''):
   // worker, lock and channel names; not a security boundary (channels are same-origin anyway).
   let hash = 0x811c9dc5
   for (const char of JSON.stringify([url, options, name])) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193)
-  return `resilient-sse@${SHARED_PROTOCOL_MAJOR}:${(hash >>> 0).toString(16).padStart(8, '0')}`
+  // `@1`: the SDK's major version, so coordinators of two incompatible versions never share.
+  return `resilient-sse@1:${(hash >>> 0).toString(16).padStart(8, '0')}`
 }

@@ -54,7 +54,8 @@ export type TabMessage =
       readonly tab: string
       readonly request: number
       readonly headers?: Record<string, string>
-      readonly error?: StreamErrorLike
+      /** Why the tab's `headers` function failed: the worker reports it as a `headers` error. */
+      readonly error?: string
     })
   | (Envelope & { readonly kind: 'heartbeat'; readonly tab: string })
 
@@ -91,18 +92,13 @@ export type ProtocolMessage = TabMessage | CoordinatorMessage
 
 /**
  * @param value - whatever arrived on a port or channel
- * @param key - the stream the receiver cares about
+ * @param key - the stream the receiver cares about (the worker passes the message's own)
  * @returns whether `value` is a message of this protocol version for `key`
  */
-export function isProtocolMessage(value: unknown, key?: string): value is ProtocolMessage {
-  // Optional chaining reads `v` of any value (a string, null) without throwing.
+export function isProtocolMessage(value: unknown, key: string | undefined): value is ProtocolMessage {
+  // Optional chaining reads fields of any value (a string, null) without throwing.
   const message = value as Partial<Envelope> | null | undefined
-  return message?.v === PROTOCOL_VERSION && (key === undefined || message.key === key)
-}
-
-/** @returns a random id for a tab (not a secret: it only addresses messages). */
-export function randomTabId(): string {
-  return Math.random().toString(36).slice(2)
+  return message?.v === PROTOCOL_VERSION && message.key === key
 }
 
 /**

@@ -1,4 +1,3 @@
-import { StreamError } from '../errors'
 import { broadcastCoordinator } from './broadcast'
 import type { StreamRunner } from './host'
 import { inPageCoordinator } from './in-page'
@@ -46,15 +45,14 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
   const Worker = (): SharedWorkerPlatform['SharedWorker'] =>
     platform.SharedWorker ?? (globalThis as SharedWorkerPlatform).SharedWorker
   return {
-    name: 'shared-worker',
-    isSupported: (shared) => typeof Worker() === 'function' && !!shared.workerUrl,
+    isSupported: (shared) => !!(shared.workerUrl && Worker()),
     connect: (request, sink, shared) => {
       const { key, resolveHeaders } = request
       const scope = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
       let port: MessagePortLike | undefined
       let fallback: SharedLink | undefined
-      let acked = false
-      let closed = false
+      // Answered, or closed: no fallback from now on.
+      let settled = false
       const tab = createTabSide(request, sink, (message) => port?.postMessage(message), platform.run)
       const leave = (): void => tab.post({ kind: 'leave' })
       const onShow = (event: Event): void => {
@@ -71,7 +69,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         listen('removeEventListener')
       }
       const fall = (): void => {
-        if (acked || fallback || closed) return
+        if (settled || fallback) return
         // Events of the fallback move the tab's cursor: a worker that answers late takes the tab
         // back from there.
         fallback = (platform.fallback ?? [broadcastCoordinator, inPageCoordinator])
@@ -83,7 +81,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         detach()
       }
       try {
-        const worker = new (Worker()!)(String(shared.workerUrl), { name: key })
+        const worker = new (Worker()!)(shared.workerUrl as string, { name: key })
         port = worker.port
         worker.onerror = fail
         port.onmessage = ({ data }) => {
@@ -95,7 +93,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
             void new Promise<Record<string, string>>((resolve) => resolve(resolveHeaders!(message.refresh)))
               .then(
                 (headers) => ({ headers }),
-                (cause: unknown) => ({ error: new StreamError('headers', String(cause), { retryable: true }).toJSON() }),
+                (cause: unknown) => ({ error: String(cause) }),
               )
               .then((answer) => tab.post({ kind: 'headers-response', request: message.request, ...answer }))
           else if (fallback) {
@@ -106,7 +104,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
               tab.join()
             }
           } else {
-            acked ||= message.kind === 'joined'
+            settled ||= message.kind === 'joined'
             tab.receive(message)
           }
         }
@@ -121,7 +119,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       return {
         addEventType: (type) => tab.addEventType(type, fallback),
         close: () => {
-          closed = true
+          settled = true
           clearTimeout(timer)
           fallback?.close()
           detach()

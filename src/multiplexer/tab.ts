@@ -1,7 +1,7 @@
 import type { StreamRunner } from './host'
 import { REPLAY_LIMIT } from './host'
 import { runStream } from './in-page'
-import { PROTOCOL_VERSION, randomTabId, replayFrom, type CoordinatorMessage, type SharedEvent, type TabMessage } from './protocol'
+import { PROTOCOL_VERSION, replayFrom, type CoordinatorMessage, type SharedEvent, type TabMessage } from './protocol'
 import type { SharedLink, SharedLinkRequest, SharedLinkSink } from './types'
 
 /** A tab message before the envelope (`v`, `key`, `tab`) is added. */
@@ -53,7 +53,8 @@ export function createTabSide(
   send: (message: TabMessage) => void,
   run: StreamRunner = runStream,
 ): TabSide {
-  const id = randomTabId()
+  // Random, not secret: it only addresses messages.
+  const id = Math.random().toString(36).slice(2)
   const types = new Set(request.eventTypes)
   const post = (body: TabBody): void => send({ v: PROTOCOL_VERSION, key: request.key, tab: id, ...body } as TabMessage)
   let joined = false
@@ -102,14 +103,15 @@ export function createTabSide(
           mark = message.lastEventId
           sink.state(message.state)
           if (message.behind && !catchUp)
+            // Only events and gaps of the catch-up matter; its state is the shared stream's.
             catchUp = run(current(), {
+              ...sink,
               message: (event) => {
                 deliver(event)
                 // Caught up once the catch-up reaches the answer's cursor or a held live event.
                 const index = replayFrom(held, event.lastEventId, mark)
                 if (index >= 0) stopCatchUp().slice(index).forEach(deliver)
               },
-              gap: (gap) => sink.gap(gap),
               state: noop,
               transportChange: noop,
               error: noop,
@@ -130,6 +132,6 @@ export function createTabSide(
       if (local) local.addEventType(type)
       else post({ kind: 'add-type', type })
     },
-    close: () => void stopCatchUp(),
+    close: stopCatchUp,
   }
 }

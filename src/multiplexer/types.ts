@@ -68,7 +68,8 @@ export interface SharedLink {
 
 /** One way of sharing a stream between tabs: SharedWorker, Web Locks leader, or none. */
 export interface Coordinator {
-  readonly name: 'shared-worker' | 'broadcast' | 'in-page'
+  /** For logs and tests; the coordinators themselves leave it out (it is never read). */
+  readonly name?: 'shared-worker' | 'broadcast' | 'in-page'
   isSupported(shared: SharedOptions): boolean
   connect(request: SharedLinkRequest, sink: SharedLinkSink, shared: SharedOptions): SharedLink
 }

@@ -77,7 +77,7 @@ export function createWorkerScope(options: WorkerScopeOptions = {}): WorkerScope
     for (const [tab, member] of [...(members ?? [])]) {
       if (!member.hasHeaders) continue
       const response = await ask(key, tab, member, refresh)
-      if (response?.error) throw StreamError.from(response.error)
+      if (response?.error !== undefined) throw new StreamError('headers', response.error, { retryable: true })
       if (response) return response.headers ?? {}
       // Silent (frozen or gone): ask it last from now on.
       if (members?.delete(tab)) members.set(tab, member)
@@ -147,7 +147,7 @@ export function createWorkerScope(options: WorkerScopeOptions = {}): WorkerScope
     connect: (port) => {
       heartbeat ??= setInterval(sweep, HEARTBEAT_INTERVAL)
       port.onmessage = ({ data }) => {
-        if (isProtocolMessage(data)) receive(port, data as TabMessage)
+        if (isProtocolMessage(data, (data as { key?: string } | null)?.key)) receive(port, data as TabMessage)
       }
       port.start?.()
     },
