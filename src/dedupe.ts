@@ -10,18 +10,14 @@ export interface IdWindow {
  * @returns the window
  */
 export function createIdWindow(size: number): IdWindow {
+  // A Set iterates in insertion order: its first id is the oldest.
   const seen = new Set<string>()
-  const ring: string[] = new Array<string>(size)
-  let next = 0
   return {
     has: (id) => seen.has(id),
     add(id) {
-      if (size <= 0 || seen.has(id)) return
-      const evicted = ring[next]
-      if (evicted !== undefined) seen.delete(evicted)
-      ring[next] = id
-      next = (next + 1) % size
+      if (size <= 0) return
       seen.add(id)
+      if (seen.size > size) seen.delete(seen.values().next().value!)
     },
   }
 }

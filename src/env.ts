@@ -60,8 +60,6 @@ interface GlobalLike {
   removeEventListener?: (type: string, listener: () => void) => void
 }
 
-const global = (): GlobalLike => globalThis as unknown as GlobalLike
-
 /**
  * Builds an {@link Env} from overrides and the globals of wherever the code runs (page,
  * worker, Node ≥ 20).
@@ -69,35 +67,33 @@ const global = (): GlobalLike => globalThis as unknown as GlobalLike
  * @returns the environment
  */
 export function createEnv(options: EnvOptions = {}): Env {
+  // Members are read from it when used, never captured here.
+  const global = globalThis as unknown as GlobalLike
   return {
-    fetch: () => options.fetch ?? global().fetch?.bind(globalThis),
-    EventSource: () => options.EventSource ?? global().EventSource,
+    fetch: () => options.fetch ?? global.fetch?.bind(globalThis),
+    EventSource: () => options.EventSource ?? global.EventSource,
     storage: () => {
-      if (options.storage !== undefined) return options.storage ?? undefined
       // Reading localStorage throws in sandboxed iframes and with storage disabled.
       try {
-        return global().localStorage
+        return options.storage === undefined ? global.localStorage : (options.storage ?? undefined)
       } catch {
         return undefined
       }
     },
-    setTimeout: (callback, ms) => (options.setTimeout ?? globalThis.setTimeout)(callback, ms),
-    clearTimeout: (handle) =>
-      (options.clearTimeout ?? globalThis.clearTimeout)(handle as ReturnType<typeof setTimeout>),
+    setTimeout: (callback, ms) => (options.setTimeout ?? setTimeout)(callback, ms),
+    clearTimeout: (handle) => (options.clearTimeout ?? clearTimeout)(handle as ReturnType<typeof setTimeout>),
     now: options.now ?? (() => Date.now()),
     random: options.random ?? Math.random,
-    isOnline: () => global().navigator?.onLine !== false,
+    isOnline: () => global.navigator?.onLine !== false,
     onNetworkChange: (listener) => {
-      const g = global()
-      if (!g.addEventListener || !g.removeEventListener) return () => {}
       const online = (): void => listener(true)
       const offline = (): void => listener(false)
-      g.addEventListener('online', online)
-      g.addEventListener('offline', offline)
-      return () => {
-        g.removeEventListener?.('online', online)
-        g.removeEventListener?.('offline', offline)
+      const each = (method: 'addEventListener' | 'removeEventListener'): void => {
+        global[method]?.('online', online)
+        global[method]?.('offline', offline)
       }
+      each('addEventListener')
+      return () => each('removeEventListener')
     },
   }
 }

@@ -70,25 +70,25 @@ export class StreamError extends Error implements StreamErrorLike {
    * @param message - a sentence for people
    * @param options - `retryable` (default `false`), `status`, `retryAfter`, `cause`
    */
-  constructor(code: StreamErrorCode, message: string, options: StreamErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+  constructor(code: StreamErrorCode, message: string, { retryable, status, retryAfter, cause }: StreamErrorOptions = {}) {
+    super(message, cause === undefined ? undefined : { cause })
     this.code = code
-    this.retryable = options.retryable ?? false
-    if (options.status !== undefined) this.status = options.status
-    if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter
+    this.retryable = !!retryable
+    if (status !== undefined) this.status = status
+    if (retryAfter !== undefined) this.retryAfter = retryAfter
   }
 
   /** @returns the plain-object form, safe to post across a worker or channel. */
   toJSON(): StreamErrorLike {
-    const plain: { -readonly [K in keyof StreamErrorLike]: StreamErrorLike[K] } = {
-      name: this.name,
-      code: this.code,
-      message: this.message,
-      retryable: this.retryable,
+    const { name, code, message, retryable, status, retryAfter } = this
+    return {
+      name,
+      code,
+      message,
+      retryable,
+      ...(status !== undefined && { status }),
+      ...(retryAfter !== undefined && { retryAfter }),
     }
-    if (this.status !== undefined) plain.status = this.status
-    if (this.retryAfter !== undefined) plain.retryAfter = this.retryAfter
-    return plain
   }
 
   /**
@@ -97,11 +97,7 @@ export class StreamError extends Error implements StreamErrorLike {
    * @returns a real `StreamError`
    */
   static from(like: StreamErrorLike): StreamError {
-    if (like instanceof StreamError) return like
-    const options: StreamErrorOptions = { retryable: like.retryable }
-    if (like.status !== undefined) options.status = like.status
-    if (like.retryAfter !== undefined) options.retryAfter = like.retryAfter
-    return new StreamError(like.code, like.message, options)
+    return like instanceof StreamError ? like : new StreamError(like.code, like.message, like)
   }
 }
 
@@ -112,10 +108,5 @@ export class StreamError extends Error implements StreamErrorLike {
  * @returns whether `value` is a `StreamError` or its plain form
  */
 export function isStreamError(value: unknown): value is StreamErrorLike {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { name?: unknown }).name === 'StreamError' &&
-    typeof (value as { code?: unknown }).code === 'string'
-  )
+  return typeof value === 'object' && (value as StreamErrorLike | null)?.name === 'StreamError' && typeof (value as StreamErrorLike).code === 'string'
 }

@@ -12,7 +12,7 @@ export interface VerdictMemory {
 }
 
 /**
- * @param url - the endpoint (its query is ignored: verdicts are per origin + path)
+ * @param url - the absolute endpoint (its query is ignored: verdicts are per origin + path)
  * @param storage - where to keep verdicts; `undefined` keeps them in memory only
  * @param ttl - how long a verdict holds, in ms
  * @param now - the clock
@@ -23,34 +23,32 @@ export function createVerdictMemory(
   ttl: number,
   now: () => number,
 ): VerdictMemory {
-  const key = PREFIX + keyOf(url)
+  const { origin, pathname } = new URL(url)
+  const key = PREFIX + origin + pathname
   let local: string | null = null
   // Storage can throw (quota, privacy mode): a verdict is an optimisation, never an error.
-  const read = (): string | null => {
-    try {
-      return storage ? storage.getItem(key) : local
-    } catch {
-      return local
-    }
-  }
   const write = (value: string | null): void => {
     local = value
     try {
-      if (!storage) return
-      if (value === null) storage.removeItem(key)
-      else storage.setItem(key, value)
+      if (value === null) storage?.removeItem(key)
+      else storage?.setItem(key, value)
     } catch {
       // keep the in-memory copy
     }
   }
   return {
     recall() {
-      const raw = read()
+      let raw = local
+      try {
+        if (storage) raw = storage.getItem(key)
+      } catch {
+        // the in-memory copy it is
+      }
       if (!raw) return undefined
       try {
-        const parsed = JSON.parse(raw) as { transport?: unknown; until?: unknown }
-        if (typeof parsed.transport === 'string' && typeof parsed.until === 'number' && parsed.until > now()) {
-          return { transport: parsed.transport as TransportName, until: parsed.until }
+        const { transport, until } = JSON.parse(raw)
+        if (typeof transport === 'string' && typeof until === 'number' && until > now()) {
+          return { transport: transport as TransportName, until }
         }
       } catch {
         // a corrupt entry is treated as none
@@ -58,21 +56,8 @@ export function createVerdictMemory(
       write(null)
       return undefined
     },
-    remember(transport) {
-      write(JSON.stringify({ transport, until: now() + ttl }))
-    },
-    forget() {
-      write(null)
-    },
-  }
-}
-
-function keyOf(url: string): string {
-  try {
-    const parsed = new URL(url)
-    return parsed.origin + parsed.pathname
-  } catch {
-    return url.split('?')[0] ?? url
+    remember: (transport) => write(JSON.stringify({ transport, until: now() + ttl })),
+    forget: () => write(null),
   }
 }
 
@@ -82,9 +67,7 @@ function keyOf(url: string): string {
  * @returns its index, or `-1` when there is none
  */
 export function stepDownIndex(ladder: readonly Transport[], from: number): number {
-  const below = ladder.slice(from + 1)
-  const close = below.findIndex((t) => t.mode === 'close')
-  if (close >= 0) return from + 1 + close
-  const poll = below.findIndex((t) => t.mode === 'poll')
-  return poll >= 0 ? from + 1 + poll : -1
+  const below = (mode: string): number => ladder.findIndex((transport, index) => index > from && transport.mode === mode)
+  const close = below('close')
+  return close < 0 ? below('poll') : close
 }

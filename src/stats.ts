@@ -38,15 +38,8 @@ export class StatsRecorder {
 
   snapshot(): StreamStats {
     const sorted = this.#samples.slice().sort((a, b) => a - b)
-    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
-    return {
-      events: this.events,
-      duplicates: this.duplicates,
-      gaps: this.gaps,
-      reconnects: this.reconnects,
-      transportChanges: this.transportChanges,
-      bytes: this.bytes,
-      latency: sorted.length === 0 ? null : { p50: at(0.5), p95: at(0.95), p99: at(0.99) },
-    }
+    const at = (q: number): number => sorted[Math.floor(q * sorted.length)]!
+    // The public counters are this object's own fields; the samples are private.
+    return { ...this, latency: sorted.length ? { p50: at(0.5), p95: at(0.95), p99: at(0.99) } : null }
   }
 }
