@@ -7,7 +7,7 @@ import type { Coordinator, SharedLink, SharedLinkRequest, SharedLinkSink } from 
  */
 export const inPageCoordinator: Coordinator = {
   isSupported: () => true,
-  connect: (request, sink) => runStream(request, sink),
+  connect: runStream,
 }
 
 /**

@@ -48,25 +48,23 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
     isSupported: (shared) => !!(shared.workerUrl && Worker()),
     connect: (request, sink, shared) => {
       const { key, resolveHeaders } = request
-      const scope = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
+      // Page lifecycle listeners, removed together when the tab detaches.
+      const page = new AbortController()
       let port: MessagePortLike | undefined
       let fallback: SharedLink | undefined
       // Answered, or closed: no fallback from now on.
       let settled = false
       const tab = createTabSide(request, sink, (message) => port?.postMessage(message), platform.run)
       const leave = (): void => tab.post({ kind: 'leave' })
-      const onShow = (event: Event): void => {
-        if ((event as PageTransitionEvent).persisted) tab.join()
-      }
-      const listen = (method: 'addEventListener' | 'removeEventListener'): void => {
-        scope[method]?.('pagehide', leave)
-        scope[method]?.('pageshow', onShow)
+      const onPage = (event: Event): void => {
+        if (event.type === 'pagehide') leave()
+        else if ((event as PageTransitionEvent).persisted) tab.join()
       }
       const detach = (): void => {
         leave()
         port?.close()
         port = undefined
-        listen('removeEventListener')
+        page.abort()
       }
       const fall = (): void => {
         if (settled || fallback) return
@@ -110,7 +108,8 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         }
         port.start?.()
         tab.join()
-        listen('addEventListener')
+        for (const type of ['pagehide', 'pageshow'])
+          (globalThis as { addEventListener?: typeof addEventListener }).addEventListener?.(type, onPage, { signal: page.signal })
       } catch {
         // A blocked or invalid worker URL throws synchronously.
         fail()
