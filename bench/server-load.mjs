@@ -196,9 +196,12 @@ async function main() {
     )
   }
   if (failures.length > 0) {
-    console.log(`\nFailures (first ${Math.min(failures.length, 20)}):`)
+    console.log(`\nDelivery failures (first ${Math.min(failures.length, 20)} of ${failures.length}):`)
     for (const failure of failures.slice(0, 20)) console.log(`  ${failure}`)
   }
+  // Latency over the bound is a capacity finding; a lost, repeated or reordered event is a bug.
+  const idleBroken = idleResult !== undefined && (idleResult.opened < idle || idleResult.pinged < idle || idleResult.ended > 0)
+  if (failures.length > 0 || idleBroken) process.exitCode = 1
 }
 
 async function openStreams({ hub, workers, url, size, step }) {
