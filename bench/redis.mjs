@@ -20,19 +20,13 @@ import { createServer as createNetServer } from 'node:net'
 import os from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { formatMs, quantile, table } from './support/stats.mjs'
-
-const preciseNow = () => performance.timeOrigin + performance.now()
+import { benchArgs, onEventBlocks, preciseNow } from './support/cli.mjs'
 
 if (process.argv.includes('--reader')) await runReaders()
 else await main()
 
 async function main() {
-  const args = Object.fromEntries(
-    process.argv
-      .slice(2)
-      .filter((arg) => arg.startsWith('--'))
-      .map((arg) => arg.slice(2).split('=')),
-  )
+  const args = benchArgs()
   const sizes = (args.sizes ?? '1,100,1000').split(',').map(Number)
   const events = Number(args.events ?? 50)
   const rate = Number(args.rate ?? 20)
@@ -144,25 +138,16 @@ async function runReaders() {
   function openReader(url) {
     return new Promise((resolve, reject) => {
       const request = get(url, { agent: false }, (response) => {
-        response.setEncoding('utf8')
-        let buffer = ''
         let opened = false
-        response.on('data', (chunk) => {
-          const now = preciseNow()
-          buffer += chunk
-          let end
-          while ((end = buffer.indexOf('\n\n')) !== -1) {
-            const block = buffer.slice(0, end)
-            buffer = buffer.slice(end + 2)
-            if (!opened && block.includes('event: _canary')) {
-              opened = true
-              resolve(response)
-            }
-            const data = /^data: (\{"t":.*\})$/m.exec(block)
-            if (data !== null) {
-              latencies.push(now - JSON.parse(data[1]).t)
-              received += 1
-            }
+        onEventBlocks(response, (block, now) => {
+          if (!opened && block.includes('event: _canary')) {
+            opened = true
+            resolve(response)
+          }
+          const data = /^data: (\{"t":.*\})$/m.exec(block)
+          if (data !== null) {
+            latencies.push(now - JSON.parse(data[1]).t)
+            received += 1
           }
         })
         response.on('error', () => {})

@@ -32,8 +32,8 @@ import os from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { histogramQuantile, mergeHistograms } from './support/sse-load.mjs'
 import { formatMs, table } from './support/stats.mjs'
+import { benchArgs, preciseNow } from './support/cli.mjs'
 
-const preciseNow = () => performance.timeOrigin + performance.now()
 const P99_LIMIT_MS = 1000
 /** File descriptors kept free in each process beyond the sockets (stdio, IPC, libuv, listener). */
 const FD_MARGIN = 200
@@ -42,12 +42,7 @@ if (process.argv.includes('--hub')) await runHub()
 else await main()
 
 async function main() {
-  const args = Object.fromEntries(
-    process.argv
-      .slice(2)
-      .filter((arg) => arg.startsWith('--'))
-      .map((arg) => arg.slice(2).split('=')),
-  )
+  const args = benchArgs()
   const sizes = (args.sizes ?? '1000,5000').split(',').filter(Boolean).map(Number)
   const rate = Number(args.rate ?? 100)
   const duration = Number(args.duration ?? 10)

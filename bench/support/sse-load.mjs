@@ -14,8 +14,7 @@
 // deliveries cost a fixed 2.4 MB. Streams opened by `open` start live from the head: open them
 // all before publishing.
 import { get } from 'node:http'
-
-const preciseNow = () => performance.timeOrigin + performance.now()
+import { onEventBlocks } from './cli.mjs'
 
 /** Histogram resolution and range: 0.1 ms buckets up to 60 s (the last bucket holds the rest). */
 export const BUCKET_MS = 0.1
@@ -162,38 +161,29 @@ function runLoad() {
           response.resume()
           return reject(new Error(`HTTP ${response.statusCode}`))
         }
-        response.setEncoding('utf8')
-        let buffer = ''
         let opened = false
-        response.on('data', (chunk) => {
-          const now = preciseNow()
-          buffer += chunk
-          let end
-          while ((end = buffer.indexOf('\n\n')) !== -1) {
-            const block = buffer.slice(0, end)
-            buffer = buffer.slice(end + 2)
-            const data = block.indexOf('data: ')
-            if (block.includes('event: _')) {
-              if (block.includes('event: _canary')) {
-                opened = true
-                clearTimeout(timer)
-                resolve(reader)
-              } else if (block.includes('event: _ping')) reader.pings += 1
-              else if (block.includes('event: _end')) reader.ended = block.slice(data + 6)
-              else if (reader.problems.length < 5) reader.problems.push(`unexpected ${block.split('\n').join(' | ')}`)
-              continue
-            }
-            if (data === -1) continue
-            const line = block.slice(data + 6)
-            const space = line.indexOf(' ')
-            const n = Number(line.slice(0, space))
-            record(now - Number(line.slice(space + 1)))
-            if (n !== reader.next && reader.problems.length < 5) {
-              const missing = n - 1 === reader.next ? `event ${reader.next} missing` : `events ${reader.next}–${n - 1} missing`
-              reader.problems.push(n < reader.next ? `event ${n} again or late (expected ${reader.next})` : missing)
-            }
-            if (n >= reader.next) reader.next = n + 1
+        onEventBlocks(response, (block, now) => {
+          const data = block.indexOf('data: ')
+          if (block.includes('event: _')) {
+            if (block.includes('event: _canary')) {
+              opened = true
+              clearTimeout(timer)
+              resolve(reader)
+            } else if (block.includes('event: _ping')) reader.pings += 1
+            else if (block.includes('event: _end')) reader.ended = block.slice(data + 6)
+            else if (reader.problems.length < 5) reader.problems.push(`unexpected ${block.split('\n').join(' | ')}`)
+            return
           }
+          if (data === -1) return
+          const line = block.slice(data + 6)
+          const space = line.indexOf(' ')
+          const n = Number(line.slice(0, space))
+          record(now - Number(line.slice(space + 1)))
+          if (n !== reader.next && reader.problems.length < 5) {
+            const missing = n - 1 === reader.next ? `event ${reader.next} missing` : `events ${reader.next}–${n - 1} missing`
+            reader.problems.push(n < reader.next ? `event ${n} again or late (expected ${reader.next})` : missing)
+          }
+          if (n >= reader.next) reader.next = n + 1
         })
         response.on('error', () => {})
         response.on('close', () => {
