@@ -4,7 +4,19 @@ import { createEnv, type Env } from './env'
 import { StreamError, type StreamErrorCode } from './errors'
 import { GapEvent, StreamErrorEvent, TransportChangeEvent, type ResilientEventSourceEventMap, type TransportChangeReason } from './events'
 import { createVerdictMemory, stepDownIndex, type VerdictMemory } from './ladder'
-import { DEFAULTS, type ResilientEventSourceOptions } from './options'
+import {
+  CANARY_AFTER_OPEN,
+  DEADLINE_MARGIN,
+  DEFAULT_CANARY_TIMEOUT,
+  DEFAULT_DEDUPE,
+  DEFAULT_MAX_EVENT_SIZE,
+  DEFAULT_METHOD,
+  DEFAULT_REMEMBER_TTL,
+  DEFAULT_TRANSPORTS,
+  DEFAULT_WAIT,
+  HEALTHY_AFTER,
+  type ResilientEventSourceOptions,
+} from './options'
 import type { EventStreamMessage } from './parser/types'
 import { createBackoff, MIN_DELAY, type Backoff } from './retry'
 import { StatsRecorder, type StreamStats } from './stats'
@@ -185,19 +197,19 @@ export class ResilientEventSource extends EventTarget {
       fetch: options.fetch ?? options.env?.fetch,
       EventSource: options.EventSource ?? options.env?.EventSource,
     }))
-    const ladder = (this.#ladder = (options.transports ?? DEFAULTS.transports).map((entry) =>
+    const ladder = (this.#ladder = (options.transports ?? DEFAULT_TRANSPORTS).map((entry) =>
       typeof entry === 'string' ? transportsByName[entry] : entry,
     ))
     if (!ladder.length || !ladder.every(Boolean)) throw new TypeError('ResilientEventSource: invalid transports ' + options.transports)
     this.#backoff = createBackoff(options.retry, env.random)
-    const dedupe = options.dedupe ?? DEFAULTS.dedupe
+    const dedupe = options.dedupe ?? DEFAULT_DEDUPE
     if (dedupe !== false) this.#seen = createIdWindow(dedupe)
     this.#canaryExpected = options.canaryTimeout !== false
     this.#startToken = createStartToken(env.random)
     const shared = options.shared
     if (shared) this.#shared = shared === true ? {} : shared
     const remember = options.remember ?? true
-    const { ttl = DEFAULTS.rememberTtl, storage = env.storage() } = remember === true ? {} : remember || {}
+    const { ttl = DEFAULT_REMEMBER_TTL, storage = env.storage() } = remember === true ? {} : remember || {}
     this.#rememberTtl = ttl
     if (remember) {
       const verdict = (this.#memory = createVerdictMemory(this.url, storage ?? undefined, ttl, env.now)).recall()
@@ -386,12 +398,12 @@ export class ResilientEventSource extends EventTarget {
     const wire: SharedStreamOptions = {
       withCredentials: this.withCredentials,
       transports: this.#ladder.map((transport) => transport.name),
-      canaryTimeout: options.canaryTimeout ?? DEFAULTS.canaryTimeout,
+      canaryTimeout: options.canaryTimeout ?? DEFAULT_CANARY_TIMEOUT,
       ping: options.ping,
       wait: options.wait,
       protocolQuery: options.protocolQuery ?? true,
-      dedupe: options.dedupe ?? DEFAULTS.dedupe,
-      maxEventSize: options.maxEventSize ?? DEFAULTS.maxEventSize,
+      dedupe: options.dedupe ?? DEFAULT_DEDUPE,
+      maxEventSize: options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE,
       retry: typeof options.retry === 'function' ? undefined : options.retry,
       remember: typeof options.remember === 'object' ? { ttl: options.remember.ttl } : (options.remember ?? true),
       hasHeaders: options.headers !== undefined,
@@ -513,11 +525,11 @@ export class ResilientEventSource extends EventTarget {
     this.#pendingReason = undefined
     if (this.#attempt !== attempt) return
     if (transport.mode === 'stream' && this.#canaryExpected) {
-      this.#armCanary(attempt, (this.#options.canaryTimeout as number | undefined) ?? DEFAULTS.canaryTimeout)
+      this.#armCanary(attempt, (this.#options.canaryTimeout as number | undefined) ?? DEFAULT_CANARY_TIMEOUT)
     } else if (transport.mode === 'close') {
       // A held `close` response still ends (the server's `wait`), so its canary may arrive late
       // without anything being wrong; only a response that never ends is a failure.
-      const ms = ((this.#options.wait ?? DEFAULTS.wait) + DEFAULTS.deadlineMargin) * 1000
+      const ms = ((this.#options.wait ?? DEFAULT_WAIT) + DEADLINE_MARGIN) * 1000
       this.#armTimer(attempt, ms, () => this.#fail(attempt, retryable('timeout', `no end of the batch in ${ms} ms`)))
     }
     attempt.handle = transport.open(request, this.#sink(attempt), this.#env)
@@ -539,10 +551,10 @@ export class ResilientEventSource extends EventTarget {
       startToken: cursor ? undefined : this.#startToken,
       headers,
       hasCustomHeaders: options.headers !== undefined,
-      method: options.method ?? DEFAULTS.method,
+      method: options.method ?? DEFAULT_METHOD,
       body: options.body,
       withCredentials: this.withCredentials,
-      maxEventSize: options.maxEventSize ?? DEFAULTS.maxEventSize,
+      maxEventSize: options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE,
       ping: options.ping,
       wait: options.wait,
       protocolQuery: options.protocolQuery ?? true,
@@ -575,7 +587,7 @@ export class ResilientEventSource extends EventTarget {
     if (mode === 'close') return
     if (mode === 'poll' || !this.#canaryExpected) return this.#prove(attempt)
     // Headers arrived: the canary is in the same flush, so it gets a shorter deadline.
-    if (attempt.canaryDeadline! - this.#env.now() > DEFAULTS.canaryAfterOpen) this.#armCanary(attempt, DEFAULTS.canaryAfterOpen)
+    if (attempt.canaryDeadline! - this.#env.now() > CANARY_AFTER_OPEN) this.#armCanary(attempt, CANARY_AFTER_OPEN)
   }
 
   #onMessage(attempt: Attempt, message: EventStreamMessage): void {
@@ -807,7 +819,7 @@ export class ResilientEventSource extends EventTarget {
       this.#rememberedAs = wanted
     }
     this.#env.clearTimeout(this.#healthyTimer)
-    this.#healthyTimer = this.#env.setTimeout(() => this.#attempt === attempt && (this.#failures = 0), DEFAULTS.healthyAfter)
+    this.#healthyTimer = this.#env.setTimeout(() => this.#attempt === attempt && (this.#failures = 0), HEALTHY_AFTER)
     this.#armStall(attempt)
     if (this.#readyState === 0) {
       this.#readyState = 1

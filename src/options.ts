@@ -88,18 +88,18 @@ export interface ResilientEventSourceOptions {
   env?: EnvOptions
 }
 
-/** Defaults, in one place. */
-export const DEFAULTS = {
-  method: 'GET',
-  dedupe: 1024,
-  maxEventSize: 1024 * 1024,
-  canaryTimeout: 5000,
-  canaryAfterOpen: 2000,
-  rememberTtl: 60 * 60_000,
-  healthyAfter: 30_000,
-  /** The server's default `wait`, in s. */
-  wait: 25,
-  /** Seconds past `wait` after which a held `close` response counts as lost. */
-  deadlineMargin: 10,
-  transports: ['eventsource', 'fetch', 'sse-close', 'long-poll'] as const,
-} as const
+// Defaults, in one place: separate constants, so bundlers inline them.
+export const DEFAULT_METHOD = 'GET'
+export const DEFAULT_DEDUPE = 1024
+export const DEFAULT_MAX_EVENT_SIZE = 1024 * 1024
+export const DEFAULT_CANARY_TIMEOUT = 5000
+/** The canary deadline once response headers arrived. */
+export const CANARY_AFTER_OPEN = 2000
+export const DEFAULT_REMEMBER_TTL = 60 * 60_000
+/** A connection proven this long resets the failure count. */
+export const HEALTHY_AFTER = 30_000
+/** The server's default `wait`, in s. */
+export const DEFAULT_WAIT = 25
+/** Seconds past `wait` after which a held `close` response counts as lost. */
+export const DEADLINE_MARGIN = 10
+export const DEFAULT_TRANSPORTS = ['eventsource', 'fetch', 'sse-close', 'long-poll'] as const

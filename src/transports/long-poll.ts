@@ -1,9 +1,9 @@
 import type { Env } from '../env'
 import { StreamError } from '../errors'
 import type { EventStreamMessage } from '../parser/types'
-import { readBody, runAttempt, sendRequest, type Attempt } from './http'
-import { acceptResponse, contentTypeEssence } from './response-status'
-import { isPollBody, parsePollBody, type PollBatch } from './poll-body'
+import { readBody, runAttempt, sendRequest } from './http'
+import { acceptResponse } from './response-status'
+import { parsePollBody, type PollBatch } from './poll-body'
 import type { ConnectRequest, Transport, TransportHandle, TransportSink } from './types'
 
 const JSON_TYPE = 'application/json'
@@ -36,24 +36,32 @@ export const longPollTransport: Transport = {
     typeof env.fetch() === 'function' && typeof AbortController === 'function',
   open: (request: ConnectRequest, sink: TransportSink, env: Env): TransportHandle => {
     const wait = request.wait ?? DEFAULT_POLL_WAIT
-    let timer: unknown
-    return runAttempt(
-      sink,
-      async (attempt) => {
-        const { sink } = attempt
-        const ms = (wait + DEADLINE_MARGIN) * 1000
-        timer = env.setTimeout(() => sink.error(new StreamError('timeout', `no long-poll answer in ${ms} ms`, { retryable: true })), ms)
-        const response = await sendRequest(request, 'poll', JSON_TYPE, attempt, env, { wait })
-        if (!acceptResponse(response, JSON_TYPE, attempt, env)) return
-        const batch = parsePollBody(await readText(response, attempt))
-        if (!attempt.isActive()) return
-        sink.open()
-        for (const message of batchMessages(batch, request.lastEventId)) sink.message(message)
-        sink.end()
-      },
-      () => env.clearTimeout(timer),
-    )
+    return poll(request, sink, env, wait, (wait + DEADLINE_MARGIN) * 1000)
   },
+}
+
+/** One poll, given up (retryable `timeout`, request aborted) after `ms`. */
+function poll(request: ConnectRequest, sink: Partial<TransportSink>, env: Env, wait: number, ms: number): TransportHandle {
+  let timer: unknown
+  return runAttempt(
+    sink,
+    async (attempt) => {
+      const { sink } = attempt
+      timer = env.setTimeout(() => sink.error(new StreamError('timeout', `no long-poll answer in ${ms} ms`, { retryable: true })), ms)
+      const response = await sendRequest(request, 'poll', JSON_TYPE, attempt, env, { wait })
+      if (!acceptResponse(response, JSON_TYPE, attempt, env)) return
+      // Streaming decode: a character split across chunks is joined, not replaced.
+      const decoder = new TextDecoder()
+      let text = ''
+      await readBody(response, attempt, (chunk) => (text += decoder.decode(chunk, { stream: true })))
+      const batch = parsePollBody(text + decoder.decode())
+      if (!attempt.isActive()) return
+      sink.open()
+      for (const message of batchMessages(batch, request.lastEventId)) sink.message(message)
+      sink.end()
+    },
+    () => env.clearTimeout(timer),
+  )
 }
 
 /**
@@ -102,29 +110,17 @@ export function probe(
   timeoutMs = DEADLINE_MARGIN * 1000,
 ): Promise<'companion' | 'other' | 'unreachable'> {
   return new Promise((resolve) => {
-    let timer: unknown
-    const handle = runAttempt(
-      { error: () => resolve('unreachable') },
-      async (attempt) => {
-        timer = env.setTimeout(() => {
-          handle.close()
-          resolve('unreachable')
-        }, timeoutMs)
-        const response = await sendRequest(request, 'poll', JSON_TYPE, attempt, env, { wait: 0 })
-        const text = await readText(response, attempt).catch(() => '')
-        handle.close()
-        const isJson = contentTypeEssence(response.headers.get('Content-Type')) === JSON_TYPE
-        resolve(response.status === 200 && isJson && isPollBody(text) ? 'companion' : 'other')
+    // The poll itself: a valid batch ends it; a status, content type or body of something else
+    // fails it with one of the codes below; a failed request or the deadline with the others.
+    poll(
+      request,
+      {
+        end: () => resolve('companion'),
+        error: ({ code }) => resolve(code === 'http-status' || code === 'content-type' || code === 'parse' ? 'other' : 'unreachable'),
       },
-      () => env.clearTimeout(timer),
+      env,
+      0,
+      timeoutMs,
     )
   })
-}
-
-async function readText(response: Response, attempt: Attempt): Promise<string> {
-  // Streaming decode: a character split across chunks is joined, not replaced.
-  const decoder = new TextDecoder()
-  let text = ''
-  await readBody(response, attempt, (chunk) => (text += decoder.decode(chunk, { stream: true })))
-  return text + decoder.decode()
 }
