@@ -82,6 +82,7 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         const worker = new (Worker()!)(shared.workerUrl as string, { name: key })
         port = worker.port
         worker.onerror = fail
+        // Setting `onmessage` starts the port.
         port.onmessage = ({ data }) => {
           if (!isProtocolMessage(data, key)) return
           const message = data as CoordinatorMessage
@@ -106,7 +107,6 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
             tab.receive(message)
           }
         }
-        port.start?.()
         tab.join()
         for (const type of ['pagehide', 'pageshow'])
           (globalThis as { addEventListener?: typeof addEventListener }).addEventListener?.(type, onPage, { signal: page.signal })

@@ -55,7 +55,7 @@ export function createTabSide(
 ): TabSide {
   // Random, not secret: it only addresses messages.
   const id = Math.random().toString(36).slice(2)
-  const types = new Set(request.eventTypes)
+  const types = [...request.eventTypes]
   const post = (body: TabBody): void => send({ v: PROTOCOL_VERSION, key: request.key, tab: id, ...body } as TabMessage)
   let joined = false
   let cursor = request.lastEventId
@@ -75,7 +75,7 @@ export function createTabSide(
     return rest
   }
   const noop = (): void => {}
-  const current = (): SharedLinkRequest => ({ ...request, lastEventId: cursor, eventTypes: [...types] })
+  const current = (): SharedLinkRequest => ({ ...request, lastEventId: cursor, eventTypes: types })
   const join = (): void => {
     joined = false
     // Everything of the request but the headers function, which cannot be cloned.
@@ -128,7 +128,7 @@ export function createTabSide(
       stopCatchUp()
     },
     addEventType: (type, local) => {
-      types.add(type)
+      types.push(type)
       if (local) local.addEventType(type)
       else post({ kind: 'add-type', type })
     },

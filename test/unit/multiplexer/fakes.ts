@@ -125,9 +125,17 @@ export function createFakeBrowser(): { page(): FakePage; holder(name: string): F
 
 /** Two entangled ports: what one posts, the other receives once started (structured clone, async). */
 export function createPortPair(): [MessagePortLike, MessagePortLike] {
-  type Port = MessagePortLike & { peer?: Port; closed: boolean; started: boolean; queue: unknown[] }
+  type Port = MessagePortLike & { peer?: Port; closed: boolean; started: boolean; queue: unknown[]; handler: MessagePortLike['onmessage'] }
+  // Like a real MessagePort, setting `onmessage` starts it.
   const make = (): Port => ({
-    onmessage: null,
+    handler: null,
+    get onmessage() {
+      return this.handler
+    },
+    set onmessage(handler) {
+      this.handler = handler
+      this.start!()
+    },
     closed: false,
     started: false,
     queue: [],
