@@ -1,10 +1,10 @@
 // Chromium for the benchmarks: the system binary through playwright-core, with the flags the
-// test harness uses (test/support/chromium.ts is TypeScript, which plain `node` cannot load).
+// test harness uses (test/support/chromium-flags.mjs, shared with test/support/chromium.ts).
 import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
+import { CHROMIUM_ARGS, CHROMIUM_BINARY, CHROMIUM_INSTALL_HINT } from '../../test/support/chromium-flags.mjs'
 
-/** Where Debian installs Chromium. */
-export const CHROMIUM_BINARY = '/usr/bin/chromium'
+export { CHROMIUM_BINARY }
 
 /**
  * Launches headless system Chromium.
@@ -13,20 +13,11 @@ export const CHROMIUM_BINARY = '/usr/bin/chromium'
  */
 export async function launchBenchBrowser() {
   if (!existsSync(CHROMIUM_BINARY)) {
-    throw new Error(`Chromium is not installed (${CHROMIUM_BINARY} missing): apt-get update && apt-get install -y chromium`)
+    throw new Error(`Chromium is not installed (${CHROMIUM_BINARY} missing): ${CHROMIUM_INSTALL_HINT}`)
   }
   return chromium.launch({
     executablePath: CHROMIUM_BINARY,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
     timeout: 30_000,
   })
 }

@@ -5,26 +5,9 @@ import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core'
 
-/** Where Debian installs Chromium. */
-export const CHROMIUM_BINARY = '/usr/bin/chromium'
+import { CHROMIUM_ARGS, CHROMIUM_BINARY, CHROMIUM_INSTALL_HINT } from './chromium-flags.mjs'
 
-/** How to install Chromium when it is missing; quoted in the error so a failing run says what to do. */
-export const CHROMIUM_INSTALL_HINT = 'apt-get update && apt-get install -y chromium'
-
-/**
- * Flags for a quiet, deterministic headless Chromium: no sandbox (CI runs as root), no GPU, no
- * QUIC (every request is plain HTTP/1.1 over loopback), and no background traffic.
- */
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
+export { CHROMIUM_ARGS, CHROMIUM_BINARY, CHROMIUM_INSTALL_HINT }
 
 /** Options of {@link launchChromium}. */
 export interface LaunchChromiumOptions {
