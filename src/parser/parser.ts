@@ -62,7 +62,7 @@ export function createEventStreamParser(options: EventStreamParserOptions): Even
   const drop = (): void => {
     clearBlock()
     isSkipping = true
-    onError?.(new StreamError('too-large', 'Event too large', { retryable: false }))
+    onError?.(new StreamError('too-large', 'Event too large'))
   }
 
   // Handles the line text[start, end). What sits at `end` is a line break or nothing, so peeking
