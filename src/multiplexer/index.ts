@@ -10,27 +10,18 @@ export type { BroadcastChannelLike, BroadcastPlatform, LocksLike } from './broad
 export type { MessagePortLike, SharedWorkerLike, SharedWorkerPlatform } from './shared-worker'
 
 /**
- * Coordinators in ladder order; the first supported one is used: the app's SharedWorker (when
- * `workerUrl` is given), else a Web Locks leader tab + BroadcastChannel, else this page alone.
- */
-const defaultCoordinators: readonly Coordinator[] = [sharedWorkerCoordinator, broadcastCoordinator, inPageCoordinator]
-
-/**
- * Joins (or starts) the shared stream for `request` through the first supported coordinator.
+ * Joins (or starts) the shared stream for `request` through the first supported coordinator,
+ * in ladder order: the app's SharedWorker (when `workerUrl` is given), else a Web Locks leader
+ * tab + BroadcastChannel, else this page alone (always supported).
  * @param request - the tab's endpoint, options, cursor and headers function
  * @param sink - where the shared stream's events and state go
  * @param shared - the `shared` option
- * @param coordinators - the ladder (injected in tests)
  * @returns the tab's link
  */
-export function openSharedLink(
-  request: SharedLinkRequest,
-  sink: SharedLinkSink,
-  shared: SharedOptions,
-  coordinators: readonly Coordinator[] = defaultCoordinators,
-): SharedLink {
-  // The in-page coordinator, last, is always supported.
-  return coordinators.find((candidate) => candidate.isSupported(shared))!.connect(request, sink, shared)
+export function openSharedLink(request: SharedLinkRequest, sink: SharedLinkSink, shared: SharedOptions): SharedLink {
+  return [sharedWorkerCoordinator, broadcastCoordinator, inPageCoordinator]
+    .find((coordinator) => coordinator.isSupported(shared))!
+    .connect(request, sink, shared)
 }
 
 /**
@@ -38,7 +29,7 @@ export function openSharedLink(
  * what goes on the wire. Used in worker, lock and channel names.
  * @returns e.g. `resilient-sse@1:3f2a9c1b`
  */
-export function sharedKey(url: string, options: SharedStreamOptions, name = ''): string {
+export function sharedKey(url: string, options: SharedStreamOptions, name?: string): string {
   // FNV-1a, 32 bits, over UTF-16 units: a name that keeps the URL (and any token in it) out of
   // worker, lock and channel names; not a security boundary (channels are same-origin anyway).
   let hash = 0x811c9dc5

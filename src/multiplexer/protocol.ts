@@ -50,14 +50,16 @@ export type TabMessage =
   | (Envelope & { readonly kind: 'leave'; readonly tab: string })
   | (Envelope & { readonly kind: 'add-type'; readonly tab: string; readonly type: string })
   | (Envelope & {
-      readonly kind: 'headers-response'
+      /** The answer to `ask-headers`. */
+      readonly kind: 'headers'
       readonly tab: string
       readonly request: number
       readonly headers?: Record<string, string>
       /** Why the tab's `headers` function failed: the worker reports it as a `headers` error. */
       readonly error?: string
     })
-  | (Envelope & { readonly kind: 'heartbeat'; readonly tab: string })
+  /** The answer to the worker's `alive` heartbeat. */
+  | (Envelope & { readonly kind: 'alive'; readonly tab: string })
 
 /**
  * Messages a coordinator sends. `to` addresses one tab (replays, join answers, header requests);
@@ -81,8 +83,9 @@ export type CoordinatorMessage = Envelope & { readonly to?: string } & (
         readonly behind: boolean
         readonly state: SharedState
       }
-    | { readonly kind: 'headers-request'; readonly request: number; readonly refresh: boolean }
-    | { readonly kind: 'heartbeat' }
+    | { readonly kind: 'ask-headers'; readonly request: number; readonly refresh: boolean }
+    /** Heartbeat: a tab that stops answering is dropped. */
+    | { readonly kind: 'alive' }
     /** A new leader (or a worker that lost track of the tab): every tab joins again. */
     | { readonly kind: 'rejoin' }
   )

@@ -62,8 +62,8 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
       }
       const detach = (): void => {
         leave()
+        // Posting on a closed port does nothing.
         port?.close()
-        port = undefined
         page.abort()
       }
       const fall = (): void => {
@@ -86,15 +86,15 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         port.onmessage = ({ data }) => {
           if (!isProtocolMessage(data, key)) return
           const message = data as CoordinatorMessage
-          if (message.kind === 'heartbeat') tab.post({ kind: 'heartbeat' })
-          else if (message.kind === 'headers-request')
+          if (message.kind === 'alive') tab.post({ kind: 'alive' })
+          else if (message.kind === 'ask-headers')
             // A function that throws at once rejects the promise too.
             void new Promise<Record<string, string>>((resolve) => resolve(resolveHeaders!(message.refresh)))
               .then(
                 (headers) => ({ headers }),
                 (cause: unknown) => ({ error: String(cause) }),
               )
-              .then((answer) => tab.post({ kind: 'headers-response', request: message.request, ...answer }))
+              .then((answer) => tab.post({ kind: 'headers', request: message.request, ...answer }))
           else if (fallback) {
             // Slow, not broken: leave the fallback and join again from where it got to.
             if (message.kind === 'joined') {

@@ -34,7 +34,7 @@ interface Entry {
   members: Map<string, Member>
 }
 
-type HeadersResponse = TabMessage & { kind: 'headers-response' }
+type HeadersResponse = TabMessage & { kind: 'headers' }
 
 /**
  * The logic of `resilient-sse/worker`: one connection per key, fanned out to every port that
@@ -69,7 +69,7 @@ export function createWorkerScope(options: WorkerScopeOptions = {}): WorkerScope
         resolve(response)
       }
       waiting.set(id, done)
-      member.port.postMessage({ v: PROTOCOL_VERSION, key, to: tab, kind: 'headers-request', request: id, refresh })
+      member.port.postMessage({ v: PROTOCOL_VERSION, key, to: tab, kind: 'ask-headers', request: id, refresh })
     })
 
   const resolveHeaders = async (key: string, refresh: boolean): Promise<Record<string, string>> => {
@@ -89,7 +89,7 @@ export function createWorkerScope(options: WorkerScopeOptions = {}): WorkerScope
     for (const [key, entry] of entries) {
       for (const [tab, member] of entry.members) {
         if (now() - member.seen > HEARTBEAT_INTERVAL * 2.5) drop(key, tab)
-        else member.port.postMessage({ v: PROTOCOL_VERSION, key, kind: 'heartbeat' })
+        else member.port.postMessage({ v: PROTOCOL_VERSION, key, kind: 'alive' })
       }
     }
   }
@@ -123,7 +123,7 @@ export function createWorkerScope(options: WorkerScopeOptions = {}): WorkerScope
           }
           entries.set(key, entry)
         }
-        // Every tab of a key has the same options: `hasHeaders` says it can answer `headers-request`.
+        // Every tab of a key has the same options: `hasHeaders` says it can answer `ask-headers`.
         entry.members.set(message.tab, { port, hasHeaders: message.options.hasHeaders, seen: now() })
         entry.host.join(message)
         break
@@ -134,10 +134,10 @@ export function createWorkerScope(options: WorkerScopeOptions = {}): WorkerScope
       case 'add-type':
         entry?.host.addEventType(message.type)
         break
-      case 'headers-response':
+      case 'headers':
         waiting.get(message.request)?.(message)
         break
-      case 'heartbeat':
+      case 'alive':
         // Dropped while frozen, alive again: ask it to join anew (its replay starts at its cursor).
         if (!member) port.postMessage({ v: PROTOCOL_VERSION, key, kind: 'rejoin' })
     }

@@ -236,12 +236,12 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
     page.start!()
     scope.connect(worker)
     page.postMessage({ v: PROTOCOL_VERSION + 1, key: 'k', kind: 'join', tab: 't', url: 'u', options: WIRE, lastEventId: '', eventTypes: [], hasHeaders: false })
-    page.postMessage({ v: PROTOCOL_VERSION + 1, key: 'k', kind: 'heartbeat', tab: 't' })
+    page.postMessage({ v: PROTOCOL_VERSION + 1, key: 'k', kind: 'alive', tab: 't' })
     await flush()
     expect(engine.streams).toHaveLength(0)
     expect(received).toEqual([])
     // The same heartbeat in version 1 from a tab the worker does not know: asked to join.
-    page.postMessage({ v: PROTOCOL_VERSION, key: 'k', kind: 'heartbeat', tab: 't' })
+    page.postMessage({ v: PROTOCOL_VERSION, key: 'k', kind: 'alive', tab: 't' })
     await flush()
     expect(received).toEqual([{ v: PROTOCOL_VERSION, key: 'k', kind: 'rejoin' }])
 
