@@ -250,17 +250,10 @@ export class ResilientEventSource extends EventTarget {
 
   /** @returns counters and delivery latency percentiles; see {@link StreamStats}. */
   stats(): StreamStats {
-    const remote = this.#remoteStats
+    const local = this.#stats.snapshot()
+    const { events, duplicates, gaps } = local
     // Shared: this tab counts what it delivered; the connection's counters are the coordinator's.
-    return {
-      ...this.#stats.snapshot(),
-      ...(remote && {
-        reconnects: remote.reconnects,
-        transportChanges: remote.transportChanges,
-        bytes: remote.bytes,
-        latency: remote.latency,
-      }),
-    }
+    return this.#remoteStats ? { ...this.#remoteStats, events, duplicates, gaps } : local
   }
 
   /**
