@@ -1,5 +1,5 @@
 import { createStreamHost, type StreamHost, type StreamRunner } from './host'
-import { PROTOCOL_VERSION, isProtocolMessage, type CoordinatorMessage } from './protocol'
+import { isProtocolMessage, type CoordinatorMessage } from './protocol'
 import { createTabSide } from './tab'
 import type { Coordinator } from './types'
 
@@ -67,7 +67,8 @@ export function createBroadcastCoordinator(platform: BroadcastPlatform = {}): Co
             },
             platform.run,
           )
-          post({ v: PROTOCOL_VERSION, key, kind: 'rejoin' })
+          // From the new leader's tab side (the extra `tab` field is harmless).
+          tab.post({ kind: 'rejoin' })
           // Held until this tab closes.
           return new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve()))
         })

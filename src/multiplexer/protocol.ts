@@ -60,6 +60,8 @@ export type TabMessage =
     })
   /** The answer to the worker's `alive` heartbeat. */
   | (Envelope & { readonly kind: 'alive'; readonly tab: string })
+  /** A new leader tab asks every tab to join it (a coordinator message sent by a tab). */
+  | (Envelope & { readonly kind: 'rejoin'; readonly tab: string })
 
 /**
  * Messages a coordinator sends. `to` addresses one tab (replays, join answers, header requests);

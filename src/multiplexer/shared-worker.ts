@@ -114,12 +114,12 @@ export function createSharedWorkerCoordinator(platform: SharedWorkerPlatform = {
         // A blocked or invalid worker URL throws synchronously.
         fail()
       }
-      const timer = setTimeout(fall, WORKER_ACK_TIMEOUT)
+      // Not cleared on close: `settled` stops it.
+      setTimeout(fall, WORKER_ACK_TIMEOUT)
       return {
         addEventType: (type) => tab.addEventType(type, fallback),
         close: () => {
           settled = true
-          clearTimeout(timer)
           fallback?.close()
           detach()
           tab.close()

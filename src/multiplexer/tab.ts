@@ -54,7 +54,7 @@ export function createTabSide(
   run: StreamRunner = runStream,
 ): TabSide {
   // Random, not secret: it only addresses messages.
-  const id = Math.random().toString(36).slice(2)
+  const id = String(Math.random())
   const types = [...request.eventTypes]
   const post = (body: TabBody): void => send({ v: PROTOCOL_VERSION, key: request.key, tab: id, ...body } as TabMessage)
   let joined = false
