@@ -58,11 +58,6 @@ export interface EventStreamState<T> {
 /** A change of some fields of the state. */
 export type StatePatch<T> = { -readonly [K in keyof EventStreamState<T>]?: EventStreamState<T>[K] }
 
-/** Counters of a stream that does not exist (yet): no connection, nothing counted. */
-function emptyStats(): StreamStats {
-  return { events: 0, duplicates: 0, gaps: 0, reconnects: 0, transportChanges: 0, bytes: 0, latency: null }
-}
-
 /** The state of a stream before its first attempt, or of no stream when `url` is `null`. */
 function initialState<T>(url: unknown): EventStreamState<T> {
   return { status: url == null ? 'closed' : 'connecting', transport: null, lastEvent: undefined, error: null }
@@ -128,12 +123,10 @@ export function createStreamController<T>(
   previous: () => T | undefined,
   url: unknown,
 ): StreamController {
+  // The live stream, or the last one (closed), whose cursor a re-open of the same key resumes from.
   let source: ResilientEventSource | undefined
   let bind = (): void => {}
   let key: string | undefined
-  // The cursor a re-open resumes from, and the key of the stream it belongs to.
-  let resumeKey: string | undefined
-  let resumeId = ''
   update(initialState(url))
   const listener = (event: Event): void => {
     const { events = ['message'], onEvent, select } = read()
@@ -153,20 +146,14 @@ export function createStreamController<T>(
       }
     }
   }
-  const stop = (): void => {
-    if (source) {
-      resumeKey = key
-      resumeId = source.lastEventId
-      source = void source.close()
-    }
-  }
+  const stop = (): void => source?.close()
   const open = (href: unknown, next: string | undefined): void => {
+    // A re-open (`reconnect()` after a close, StrictMode's re-mount) keeps `lastEvent`.
+    const again = source && key === next
     url = href
     key = next
-    const again = resumeKey === next
-    // A re-open (`reconnect()` after a close, StrictMode's re-mount) keeps `lastEvent`.
     update(again ? { status: 'connecting', error: null } : initialState(href))
-    if (href == null) return
+    if (href == null) return void (source = undefined)
     const options: Record<string, unknown> = { ...read() }
     for (const name in options) {
       const value = options[name]
@@ -179,7 +166,7 @@ export function createStreamController<T>(
       }
     }
     // A stream's cursor starts at the `lastEventId` option: it is never less than the option.
-    if (again) options.lastEventId = resumeId
+    if (again) options.lastEventId = source!.lastEventId
     const opened = new ResilientEventSource(href as string | URL, options)
     // Adding a listener twice is a no-op; a type removed from `events` stays bound, undelivered.
     bind = () => {
@@ -193,7 +180,8 @@ export function createStreamController<T>(
     stop,
     () => bind(),
     {
-      stats: () => source?.stats() ?? emptyStats(),
+      // Without a stream (yet): no connection, nothing counted.
+      stats: () => source?.stats() ?? { events: 0, duplicates: 0, gaps: 0, reconnects: 0, transportChanges: 0, bytes: 0, latency: null },
       close: () => {
         source?.close()
         update({ status: 'closed' })
