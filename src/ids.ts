@@ -21,12 +21,8 @@ const ID_PATTERN = /^(\d{1,16})-(\d{1,16})$/
  * @returns its parts, or `undefined` when it is malformed or out of range
  */
 export function parseEventId(id: string): EventIdParts | undefined {
-  const match = ID_PATTERN.exec(id)
-  if (match === null) return undefined
-  const ms = Number(match[1])
-  const seq = Number(match[2])
-  if (!Number.isSafeInteger(ms) || !Number.isSafeInteger(seq)) return undefined
-  return { ms, seq }
+  const [, ms, seq] = ID_PATTERN.exec(id)?.map(Number) ?? []
+  return Number.isSafeInteger(ms) && Number.isSafeInteger(seq) ? { ms: ms!, seq: seq! } : undefined
 }
 
 /**
@@ -34,5 +30,5 @@ export function parseEventId(id: string): EventIdParts | undefined {
  * @returns a negative number, zero or a positive number as `a` is before, equal to or after `b`
  */
 export function compareIdParts(a: EventIdParts, b: EventIdParts): number {
-  return a.ms === b.ms ? a.seq - b.seq : a.ms - b.ms
+  return a.ms - b.ms || a.seq - b.seq
 }
