@@ -1,6 +1,5 @@
 import {
   getCurrentInstance,
-  getCurrentScope,
   onMounted,
   onScopeDispose,
   shallowRef,
@@ -93,6 +92,7 @@ export function useEventStream<T = MessageEvent<string>>(
   // Pinia setup store): at once, but only where there is a document, so SSR stays inert.
   if (getCurrentInstance()) onMounted(start)
   else if (typeof document !== 'undefined') start()
-  if (getCurrentScope()) onScopeDispose(stop)
+  // Outside any scope nothing would ever close the stream: Vue warns about that (in development).
+  onScopeDispose(stop)
   return { ...refs, ...controls } as unknown as UseEventStreamReturn<T>
 }
