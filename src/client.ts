@@ -329,30 +329,23 @@ export class ResilientEventSource extends EventTarget {
    * for await (const event of new ResilientEventSource('/events')) console.log(event.type, event.data)
    * ```
    */
-  [Symbol.asyncIterator](): AsyncIterableIterator<MessageEvent<string>> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<MessageEvent<string>, void, undefined> {
     const iteration: Iteration = { queue: [] }
     this.#iterations.add(iteration)
-    const iterator: AsyncIterableIterator<MessageEvent<string>> = {
-      next: () =>
-        new Promise((resolve, reject) => {
-          const pull = (): void => {
-            const value = iteration.queue.shift()
-            iteration.wake = undefined
-            if (value) resolve({ value, done: false })
-            else if (this.#iterationError) reject(this.#iterationError)
-            else if (this.#readyState === 2) resolve({ value: undefined, done: true })
-            else iteration.wake = pull
-          }
-          pull()
-        }),
-      return: () => {
-        this.#iterations.delete(iteration)
-        this.close()
-        return Promise.resolve({ value: undefined, done: true })
-      },
-      [Symbol.asyncIterator]: () => iterator,
+    let ended = false
+    try {
+      for (;;) {
+        const event = iteration.queue.shift()
+        if (event) yield event
+        else if ((ended = !!this.#iterationError)) throw this.#iterationError
+        else if ((ended = this.#readyState === 2)) return
+        else await new Promise<void>((resolve) => (iteration.wake = resolve))
+      }
+    } finally {
+      this.#iterations.delete(iteration)
+      // Leaving the loop early (`break`, `return`, a throw in its body) closes the stream.
+      if (!ended) this.close()
     }
-    return iterator
   }
 
   /**

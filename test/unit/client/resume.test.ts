@@ -228,6 +228,40 @@ describe('listeners, close, signal, iteration', () => {
     expect(es.readyState).toBe(2)
   })
 
+  test('two next() calls before any event both resolve, in order; return() closes the stream', async () => {
+    server = await startScriptServer(async (_request, reply) => {
+      reply.head(200, SSE)
+      await reply.wait(20)
+      reply.write(sseFrame({ id: '1', data: 'a' }) + sseFrame({ id: '2', data: 'b' }))
+      await reply.untilClosed()
+    })
+    const es = new ResilientEventSource(`${server.url}/s`, { ...plain, remember: false })
+    const iterator = es[Symbol.asyncIterator]()
+    const [first, second] = await Promise.all([iterator.next(), iterator.next()])
+    expect([first.value?.data, second.value?.data]).toEqual(['a', 'b'])
+    await iterator.return?.()
+    expect(es.readyState).toBe(2)
+  })
+
+  test('after iteration threw a fatal error, reconnect() still works (the loop did not close the stream)', async () => {
+    server = await startScriptServer((request, reply) => {
+      if (request.index === 0) return void reply.raw.writeHead(404).end()
+      reply.head(200, SSE)
+      reply.write(sseFrame({ id: '1', data: 'back' }))
+    })
+    const es = new ResilientEventSource(`${server.url}/s`, { ...plain, remember: false })
+    await expect(async () => {
+      for await (const _event of es) void _event
+    }).rejects.toMatchObject({ code: 'http-status', status: 404 })
+    const messages: string[] = []
+    es.addEventListener('message', (event) => messages.push(event.data))
+    es.reconnect()
+    await until(() => messages.length === 1, 'event after reconnect')
+    expect(messages).toEqual(['back'])
+    expect(es.readyState).toBe(1)
+    es.close()
+  })
+
   test('iteration throws the StreamError of a stream that fails for good', async () => {
     server = await startScriptServer((_request, reply) => void reply.raw.writeHead(404).end())
     const es = new ResilientEventSource(`${server.url}/s`, { ...plain, remember: false })
