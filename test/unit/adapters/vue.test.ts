@@ -94,6 +94,21 @@ describe('useEventStream (Vue, happy-dom, loopback companion)', () => {
     await until(() => streamRequests() === 2 && stream().status.value === 'open', 'reconnect on getter change')
   })
 
+  test('a changed events list re-binds listeners without reconnecting', async () => {
+    const got: string[] = []
+    const options = ref<UseEventStreamOptions>({ ...BASE, events: ['a'], select: false, onEvent: (event) => got.push(event.type) })
+    const { stream } = mount(() => useEventStream(loopback.url, options))
+    await until(() => stream().status.value === 'open', 'open')
+    options.value = { ...options.value, events: ['b'] }
+    await nextTick()
+    await loopback.hub.publish({ event: 'a', data: 'x' })
+    await loopback.hub.publish({ event: 'b', data: 'y' })
+    await until(() => got.length === 1, 'the b event')
+    expect(got).toEqual(['b'])
+    expect(stream().lastEvent.value).toBeUndefined()
+    expect(streamRequests()).toBe(1)
+  })
+
   test('outside a component: connects at once, closes when the scope is disposed', async () => {
     const scope = effectScope()
     const stream = scope.run(() => useEventStream(loopback.url, BASE))
