@@ -1,7 +1,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react'
-// The public core entry (types only here): the build rewrites it to `resilient-sse` and keeps it
-// external, so this adapter never carries a second copy of the client.
-import type {} from '../index'
+// The public core entry (the controller in ../adapters/stream-state imports the class): the build
+// rewrites it to `resilient-sse` and keeps it external, so the adapter never carries a second copy.
+import type { ResilientEventSource } from '../index'
 import {
   createStreamController,
   streamKey,
