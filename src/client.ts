@@ -209,7 +209,7 @@ export class ResilientEventSource extends EventTarget {
     const shared = options.shared
     if (shared) this.#shared = shared === true ? {} : shared
     const remember = options.remember ?? true
-    const { ttl = DEFAULT_REMEMBER_TTL, storage = env.storage() } = remember === true ? {} : remember || {}
+    const { ttl = DEFAULT_REMEMBER_TTL, storage = env.storage() } = remember === true ? {} : remember || { storage: null }
     this.#rememberTtl = ttl
     if (remember) {
       const verdict = (this.#memory = createVerdictMemory(this.url, storage ?? undefined, ttl, env.now)).recall()
