@@ -112,7 +112,5 @@ export function isProtocolMessage(value: unknown, key: string | undefined): valu
  * cursor just before `events[0]`), -1 when it is older than `events`.
  */
 export function replayFrom(events: readonly SharedEvent[], cursor: string, start: string): number {
-  if (cursor === start) return 0
-  for (let i = events.length; i-- > 0; ) if (events[i]!.lastEventId === cursor) return i + 1
-  return -1
+  return cursor === start ? 0 : events.map((event) => event.lastEventId).lastIndexOf(cursor) + 1 || -1
 }
