@@ -3,7 +3,8 @@ import type { StreamError } from './errors'
 /** Backoff settings; every field is optional. */
 export interface RetryOptions {
   /**
-   * Base delay in ms; the stream's `retry:` field replaces it.
+   * Base delay in ms. Left unset, the stream's `retry:` field replaces it; set, it is a floor
+   * that a `retry:` field can raise but not lower.
    * @defaultValue 1000
    */
   initialDelay?: number
@@ -46,7 +47,7 @@ export interface Backoff {
    * @returns the delay in ms, or `false` to give up
    */
   delay(attempt: number, error: StreamError): number | false
-  /** The stream's `retry:` field: replaces the base delay. */
+  /** The stream's `retry:` field: replaces the default base delay, raises an explicit `initialDelay`. */
   setServerBase(ms: number): void
 }
 
@@ -61,7 +62,8 @@ export interface Backoff {
 export function createBackoff(option: RetryOption | undefined, random: () => number): Backoff {
   let serverBase: number | undefined
   const settings = typeof option === 'object' ? option : {}
-  const initialDelay = settings.initialDelay ?? 1000
+  const floor = settings.initialDelay
+  const initialDelay = floor ?? 1000
   const maxDelay = settings.maxDelay ?? 30_000
   const factor = settings.factor ?? 2
   const maxAttempts = settings.maxAttempts ?? Infinity
@@ -80,7 +82,7 @@ export function createBackoff(option: RetryOption | undefined, random: () => num
         const wait = Math.max(0, error.retryAfter)
         return Math.min(MAX_SERVER_DELAY, wait + random() * (wait / 2))
       }
-      const base = serverBase ?? initialDelay
+      const base = serverBase === undefined ? initialDelay : Math.max(serverBase, floor ?? 0)
       const window = Math.min(maxDelay, base * factor ** Math.max(0, attempt - 1))
       // Uniform over [floor, window]: clamping draws below the floor would pile them up there.
       return window <= MIN_DELAY ? MIN_DELAY : MIN_DELAY + random() * (window - MIN_DELAY)

@@ -24,6 +24,20 @@ describe('full-jitter backoff', () => {
     expect(backoff.delay(2, network)).toBe(6000)
   })
 
+  test('the stream’s retry: lowers the default base too', () => {
+    const backoff = createBackoff({}, () => 1)
+    backoff.setServerBase(500)
+    expect(backoff.delay(1, network)).toBe(500)
+  })
+
+  test('an explicit initialDelay is a floor: retry: raises it, never lowers it', () => {
+    const backoff = createBackoff({ initialDelay: 3000 }, () => 1)
+    backoff.setServerBase(1500)
+    expect(backoff.delay(1, network)).toBe(3000)
+    backoff.setServerBase(5000)
+    expect(backoff.delay(1, network)).toBe(5000)
+  })
+
   test('Retry-After wins: that wait plus up to half of it, capped at 5 minutes', () => {
     const low = createBackoff({}, () => 0)
     const high = createBackoff({}, () => 1)
