@@ -34,14 +34,24 @@ try {
   const named = JSON.stringify(pkg.exports).match(/\.\/dist\/[^"]+/g) ?? []
   for (const file of new Set(named)) check(files.includes(file.slice(2)), `exports target ${file} is in the tarball`)
 
-  // The adapters import the core as the package itself: never a second copy of the client.
+  // The adapters import the core as the package itself: never a second copy of the client. The
+  // import may sit in a chunk the two adapters share, so the adapter's chunks are followed too.
   for (const adapter of ['react', 'vue']) {
     for (const file of [`dist/${adapter}/index.js`, `dist/${adapter}/index.cjs`]) {
-      const text = readFileSync(path.join(root, file), 'utf8')
-      // The adapter and the chunks it shares with the other adapter.
-      const chunks = [...text.matchAll(/['"]\.\.\/(chunk-[\w-]+\.c?js)['"]/g)].map((match) => readFileSync(path.join(root, 'dist', match[1]), 'utf8'))
-      const copies = [text, ...chunks].some((code) => /\bResilientEventSource\s*=\s*class\b|\bclass ResilientEventSource\b/.test(code))
-      check(/(from |require\()['"]resilient-sse['"]/.test(text) && !copies, `${file} imports resilient-sse and holds no copy of the client`)
+      const code = []
+      const pending = [path.join(root, file)]
+      const seen = new Set()
+      while (pending.length > 0) {
+        const next = pending.pop()
+        if (seen.has(next)) continue
+        seen.add(next)
+        const text = readFileSync(next, 'utf8')
+        code.push(text)
+        for (const match of text.matchAll(/['"]((?:\.\.?\/)+chunk-[\w-]+\.c?js)['"]/g)) pending.push(path.resolve(path.dirname(next), match[1]))
+      }
+      const imports = code.some((text) => /(from |require\()['"]resilient-sse['"]/.test(text))
+      const copies = code.some((text) => /\bResilientEventSource\s*=\s*class\b|\bclass ResilientEventSource\b/.test(text))
+      check(imports && !copies, `${file} (and its ${code.length - 1} chunk(s)) imports resilient-sse and holds no copy of the client`)
     }
   }
 
