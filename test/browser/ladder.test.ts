@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { launchChromium, newProfile } from '../support/chromium'
 import { assertBuilt } from './support/ladder-app.mjs'
@@ -66,6 +66,37 @@ async function waitUntil(condition: () => boolean, what: string, timeout: number
   }
 }
 
+/**
+ * Waits (up to `timeout` ms) for `count` events, gives stray duplicates a moment, then asserts the
+ * page received `"1"`…`String(count)` exactly once, in order; returns that final log.
+ */
+async function expectEveryEventOnce(page: Page, count: number, timeout?: number): Promise<PageLog> {
+  await waitForLog(page, (l) => l.messages.length >= count, `${count} events`, timeout)
+  await settle()
+  const final = await readLog(page)
+  expect(data(final)).toEqual(sequence(count))
+  return final
+}
+
+/** Events published before and after a step down: `count` events `every` ms apart. */
+interface Batch {
+  count: number
+  every: number
+}
+
+/**
+ * Once the first request reached the hub, publishes `early` (while the client still waits on the
+ * rung the proxy spoils), waits up to `within` ms for the step down to `to`, publishes `late`, and
+ * asserts every event arrived once, in order (waiting up to 15 s for them).
+ */
+async function stepDownThenDeliver(page: Page, early: Batch, to: string, within: number, late: Batch): Promise<PageLog> {
+  await rig!.firstRequest()
+  await rig!.publish(early.count, early.every)
+  await waitForLog(page, (l) => l.transport === to, `step down to ${to}`, within)
+  await rig!.publish(late.count, late.every)
+  return expectEveryEventOnce(page, early.count + late.count, 15_000)
+}
+
 describe('the ladder in Chromium behind simulated intermediaries', () => {
   test('direct: stays on native EventSource; named events and message both delivered once, in order', async () => {
     rig = await startBrowserLadderRig()
@@ -73,12 +104,9 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     await startStream(page, '/events', BASE, ['tick'])
     await waitForLog(page, (log) => log.opens === 1, 'open')
     await rig.publish(40, 5, (n) => (n % 3 === 0 ? 'tick' : undefined))
-    const log = await waitForLog(page, (l) => l.messages.length >= 40, '40 events')
-    await settle()
-    const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(40))
+    const final = await expectEveryEventOnce(page, 40)
     expect(final.messages.map((m) => m.type)).toEqual(sequence(40).map((n) => (Number(n) % 3 === 0 ? 'tick' : 'message')))
-    expect(log.messages.every((m) => m.id !== '')).toBe(true)
+    expect(final.messages.every((m) => m.id !== '')).toBe(true)
     expect(describeChanges(final)).toEqual(['null>eventsource:initial'])
     expect(final.transport).toBe('eventsource')
     expect(final.errors).toEqual([])
@@ -100,10 +128,7 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     // resume after it) before the last events, so a resume across a proxy cut is what is tested.
     await waitUntil(() => rig!.app.proxy.stats().byMode['cut-after'].proxyDestroys > 0, 'a cut by the proxy', 10_000)
     await rig.publish(10, 25)
-    await waitForLog(page, (l) => l.messages.length >= 60, '60 events', 20_000)
-    await settle()
-    const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(60))
+    const final = await expectEveryEventOnce(page, 60, 20_000)
     // Every reconnect resumed from an id the page had already received (header or query cursor).
     const delivered = new Set(final.messages.map((m) => m.id))
     const resumes = rig.requests.slice(1).filter((r) => r.mode === 'stream')
@@ -121,10 +146,7 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     await startStream(page, '/events', { ...BASE, headers: { 'x-token': 'abc' } })
     await waitForLog(page, (log) => log.opens === 1, 'open')
     await rig.publish(20, 5)
-    await waitForLog(page, (l) => l.messages.length >= 20, '20 events')
-    await settle()
-    const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(20))
+    const final = await expectEveryEventOnce(page, 20)
     expect(describeChanges(final)).toEqual(['null>fetch:unsupported'])
     expect(final.transport).toBe('fetch')
   })
@@ -143,14 +165,7 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
       // Truly default options: a fresh profile has no remembered verdict.
       await startStream(page, '/events')
       // Events published while the client is still stuck on the held native stream.
-      await rig.firstRequest()
-      await rig.publish(5, 50)
-      await waitForLog(page, (l) => l.transport === 'sse-close', 'step down to sse-close', 20_000)
-      await rig.publish(20, 20)
-      await waitForLog(page, (l) => l.messages.length >= 25, '25 events', 15_000)
-      await settle()
-      const final = await readLog(page)
-      expect(data(final)).toEqual(sequence(25))
+      const final = await stepDownThenDeliver(page, { count: 5, every: 50 }, 'sse-close', 20_000, { count: 20, every: 20 })
       expect(describeChanges(final)).toEqual(['null>eventsource:initial', 'eventsource>sse-close:buffered'])
       // Nothing came through the held native stream; the start token replayed the early events.
       expect(final.messages.every((m) => m.at > final.changes[1]!.at)).toBe(true)
@@ -165,14 +180,7 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     const page = await openLadderPage(await profile(), rig.pageUrl)
     rig.app.proxy.setMode('hold-until-bytes', { bytes: 4096 })
     await startStream(page, '/events', { ...BASE, canaryTimeout: 1500 })
-    await rig.firstRequest()
-    await rig.publish(5, 50)
-    await waitForLog(page, (l) => l.transport === 'sse-close', 'step down to sse-close', 15_000)
-    await rig.publish(20, 20)
-    await waitForLog(page, (l) => l.messages.length >= 25, '25 events', 15_000)
-    await settle()
-    const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(25))
+    const final = await stepDownThenDeliver(page, { count: 5, every: 50 }, 'sse-close', 15_000, { count: 20, every: 20 })
     expect(describeChanges(final)).toEqual(['null>eventsource:initial', 'eventsource>sse-close:buffered'])
   })
 
@@ -181,14 +189,7 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     const page = await openLadderPage(await profile(), rig.pageUrl)
     rig.app.proxy.setMode('reset-event-stream')
     await startStream(page, '/events', { ...BASE, canaryTimeout: 1500 })
-    await rig.firstRequest()
-    await rig.publish(3, 20)
-    await waitForLog(page, (l) => l.transport === 'long-poll', 'long-poll', 20_000)
-    await rig.publish(17, 10)
-    await waitForLog(page, (l) => l.messages.length >= 20, '20 events', 15_000)
-    await settle()
-    const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(20))
+    const final = await stepDownThenDeliver(page, { count: 3, every: 20 }, 'long-poll', 20_000, { count: 17, every: 10 })
     expect(describeChanges(final)).toEqual([
       'null>eventsource:initial',
       'eventsource>sse-close:buffered',
@@ -206,10 +207,7 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     await rig.firstRequest()
     await waitForLog(page, (l) => l.opens >= 1, 'open after the burst', 15_000)
     await rig.publish(10, 10)
-    await waitForLog(page, (l) => l.messages.length >= 10, '10 events', 10_000)
-    await settle()
-    const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(10))
+    const final = await expectEveryEventOnce(page, 10, 10_000)
     expect(rig.app.proxy.stats().byMode['status-burst'].rejected).toBe(2)
     // Native EventSource hides the status: the refusal hands over to fetch, which sees the 503.
     expect(final.errors[0]).toMatchObject({ code: 'unsupported', status: null })
@@ -308,10 +306,7 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     await rig.publish(5, 20)
     await waitForLog(page, (l) => l.changes.length >= 4 && l.transport === 'sse-close', 'back on sse-close', 15_000)
     await rig.publish(5, 20)
-    await waitForLog(page, (l) => l.messages.length >= 15, '15 events', 15_000)
-    await settle()
-    const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(15))
+    const final = await expectEveryEventOnce(page, 15, 15_000)
     expect(describeChanges(final)).toEqual([
       'null>eventsource:initial',
       'eventsource>sse-close:buffered',
@@ -327,10 +322,7 @@ describe('the ladder in Chromium behind simulated intermediaries', () => {
     await startStream(page, '/events', BASE)
     await rig.firstRequest()
     await rig.publish(150, 20)
-    await waitForLog(page, (l) => l.messages.length >= 150, '150 events', 30_000)
-    await settle()
-    const final = await readLog(page)
-    expect(data(final)).toEqual(sequence(150))
+    const final = await expectEveryEventOnce(page, 150, 30_000)
     expect(final.transport).toBe('eventsource')
     // 3 s of publishing, cuts every 200–800 ms plus the backoff before each reconnect (≤ 1 s at first).
     expect(final.reconnects).toBeGreaterThanOrEqual(2)
