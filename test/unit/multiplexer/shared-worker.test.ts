@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test, vi } from 'vitest'
 import { PROTOCOL_VERSION } from '../../../src/multiplexer/protocol'
 import { createSharedWorkerCoordinator, WORKER_ACK_TIMEOUT, type MessagePortLike } from '../../../src/multiplexer/shared-worker'
 import type { Coordinator, SharedLink, SharedLinkRequest } from '../../../src/multiplexer/types'
-import { createWorkerScope, HEADERS_TIMEOUT, HEARTBEAT_INTERVAL } from '../../../src/multiplexer/worker-scope'
+import { createWorkerScope, HEADERS_TIMEOUT, HEARTBEAT_INTERVAL, type WorkerScope } from '../../../src/multiplexer/worker-scope'
 import { createFakeEngine, createFakeSharedWorkers, createPortPair, flush, range, recordTab, tabRequest, WIRE, type TabRecord } from './fakes'
 
 const SHARED = { workerUrl: '/worker.js' }
@@ -27,6 +27,39 @@ function setup(options: { silent?: boolean; fallback?: Coordinator[] } = {}) {
     return { link, record }
   }
   return { engine, workers, coordinator, open }
+}
+
+/** One worker scope on a fake engine, closed after the test (no coordinator in front). */
+function workerScope() {
+  const engine = createFakeEngine()
+  const scope = createWorkerScope({ run: engine.run })
+  cleanup.push(scope.close)
+  return { engine, scope }
+}
+
+/** The page end of a port pair whose worker end `scope` already serves. */
+function portTo(scope: WorkerScope): MessagePortLike {
+  const [page, worker] = createPortPair()
+  scope.connect(worker)
+  return page
+}
+
+/** A `join` from tab `tab` as a page posts it to the worker (protocol version `v`). */
+function joinMessage(tab: string, hasHeaders: boolean, v = PROTOCOL_VERSION) {
+  return { v, key: 'k', kind: 'join', tab, url: 'u', options: hasHeaders ? { ...WIRE, hasHeaders } : WIRE, lastEventId: '', eventTypes: [], hasHeaders }
+}
+
+/** A `SharedWorker` constructor whose page port is entangled with a port handed to `onWorkerPort`. */
+function sharedWorkerClass(onWorkerPort: (port: MessagePortLike) => void) {
+  return class {
+    readonly port
+    onerror = null
+    constructor() {
+      const [page, worker] = createPortPair()
+      onWorkerPort(worker)
+      this.port = page
+    }
+  }
 }
 
 describe('shared-worker coordinator and the worker scope, in-memory', () => {
@@ -89,25 +122,10 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
 
   test('headers are asked from a live tab; a silent tab is skipped after the timeout', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
-    const engine = createFakeEngine()
-    const scope = createWorkerScope({ run: engine.run })
-    cleanup.push(scope.close)
+    const { engine, scope } = workerScope()
     // Tab "mute" joins first but never answers; tab "live" does.
-    const [mutePage, muteWorker] = createPortPair()
-    scope.connect(muteWorker)
-    mutePage.postMessage({ v: PROTOCOL_VERSION, key: 'k', kind: 'join', tab: 'mute', url: 'u', options: { ...WIRE, hasHeaders: true }, lastEventId: '', eventTypes: [], hasHeaders: true })
-    const coordinator = createSharedWorkerCoordinator({
-      SharedWorker: class {
-        readonly port
-        onerror = null
-        constructor() {
-          const [page, worker] = createPortPair()
-          scope.connect(worker)
-          this.port = page
-        }
-      },
-      run: engine.run,
-    })
+    portTo(scope).postMessage(joinMessage('mute', true))
+    const coordinator = createSharedWorkerCoordinator({ SharedWorker: sharedWorkerClass((worker) => scope.connect(worker)), run: engine.run })
     const asked: boolean[] = []
     coordinator.connect(
       tabRequest({ key: 'k', options: { ...WIRE, hasHeaders: true }, resolveHeaders: async (refresh) => (asked.push(refresh), { authorization: 'live' }) }),
@@ -136,12 +154,8 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
 
   test('a tab that stops answering heartbeats is dropped; the stream closes with the last one', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] })
-    const engine = createFakeEngine()
-    const scope = createWorkerScope({ run: engine.run })
-    cleanup.push(scope.close)
-    const [page, worker] = createPortPair()
-    scope.connect(worker)
-    page.postMessage({ v: PROTOCOL_VERSION, key: 'k', kind: 'join', tab: 'gone', url: 'u', options: WIRE, lastEventId: '', eventTypes: [], hasHeaders: false })
+    const { engine, scope } = workerScope()
+    portTo(scope).postMessage(joinMessage('gone', false))
     await flush()
     expect(engine.live()).toHaveLength(1)
     await vi.advanceTimersByTimeAsync(HEARTBEAT_INTERVAL * 2)
@@ -180,21 +194,11 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
 
   test('a worker that answers late takes the tab back from the fallback: one stream again, nothing lost or repeated', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] })
-    const engine = createFakeEngine()
-    const scope = createWorkerScope({ run: engine.run })
-    cleanup.push(scope.close)
+    const { engine, scope } = workerScope()
     const inPage: Coordinator = { name: 'in-page', isSupported: () => true, connect: (request, sink) => engine.run(request, sink) }
     const coordinator = createSharedWorkerCoordinator({
-      SharedWorker: class {
-        readonly port
-        onerror = null
-        constructor() {
-          const [page, worker] = createPortPair()
-          // The worker script takes 1.5 s to start.
-          setTimeout(() => scope.connect(worker), WORKER_ACK_TIMEOUT + 500)
-          this.port = page
-        }
-      },
+      // The worker script takes 1.5 s to start.
+      SharedWorker: sharedWorkerClass((worker) => setTimeout(() => scope.connect(worker), WORKER_ACK_TIMEOUT + 500)),
       run: engine.run,
       fallback: [inPage],
     })
@@ -227,15 +231,13 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
   })
 
   test('messages of another protocol version are ignored by the worker and by tabs', async () => {
-    const engine = createFakeEngine()
-    const scope = createWorkerScope({ run: engine.run })
-    cleanup.push(scope.close)
+    const { engine, scope } = workerScope()
     const [page, worker] = createPortPair()
     const received: unknown[] = []
     page.onmessage = ({ data }) => void received.push(data)
     page.start!()
     scope.connect(worker)
-    page.postMessage({ v: PROTOCOL_VERSION + 1, key: 'k', kind: 'join', tab: 't', url: 'u', options: WIRE, lastEventId: '', eventTypes: [], hasHeaders: false })
+    page.postMessage(joinMessage('t', false, PROTOCOL_VERSION + 1))
     page.postMessage({ v: PROTOCOL_VERSION + 1, key: 'k', kind: 'alive', tab: 't' })
     await flush()
     expect(engine.streams).toHaveLength(0)
@@ -249,17 +251,11 @@ describe('shared-worker coordinator and the worker scope, in-memory', () => {
     let workerSide: MessagePortLike | undefined
     let tabId = ''
     const coordinator = createSharedWorkerCoordinator({
-      SharedWorker: class {
-        readonly port
-        onerror = null
-        constructor() {
-          const [pagePort, workerPort] = createPortPair()
-          workerPort.onmessage = ({ data }) => void (tabId = (data as { tab: string }).tab)
-          workerPort.start!()
-          workerSide = workerPort
-          this.port = pagePort
-        }
-      },
+      SharedWorker: sharedWorkerClass((workerPort) => {
+        workerPort.onmessage = ({ data }) => void (tabId = (data as { tab: string }).tab)
+        workerPort.start!()
+        workerSide = workerPort
+      }),
       fallback: [],
     })
     const record = recordTab()
