@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs'
-import { readFile, realpath } from 'node:fs/promises'
+import { realpath } from 'node:fs/promises'
 import http from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core'
 
 import { CHROMIUM_ARGS, CHROMIUM_BINARY, CHROMIUM_INSTALL_HINT } from './chromium-flags.mjs'
+import { listenOnLoopback, notFound, sendFile } from './loopback-http.mjs'
 
 export { CHROMIUM_ARGS, CHROMIUM_BINARY, CHROMIUM_INSTALL_HINT }
 
@@ -96,20 +96,10 @@ async function serveFile(root: string, url: URL, res: http.ServerResponse): Prom
   // Refuse anything outside root, including through symlinks.
   const real = await realpath(file).catch(() => undefined)
   if (!real || (real !== resolvedRoot && !real.startsWith(resolvedRoot + path.sep))) {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
+    notFound(res)
     return
   }
-  const body = await readFile(real).catch(() => undefined)
-  if (!body) {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
-    return
-  }
-  res.writeHead(200, {
-    'content-type': CONTENT_TYPES[path.extname(real)] ?? 'application/octet-stream',
-    'content-length': body.length,
-    'cache-control': 'no-store',
-  })
-  res.end(body)
+  await sendFile(res, real, CONTENT_TYPES)
 }
 
 /**
@@ -123,7 +113,6 @@ async function serveFile(root: string, url: URL, res: http.ServerResponse): Prom
  */
 export async function startStaticServer(options: StaticServerOptions = {}): Promise<StaticServer> {
   const routes = new Map(Object.entries(options.routes ?? {}))
-  const sockets = new Set<Socket>()
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const route = routes.get(url.pathname)
@@ -131,29 +120,19 @@ export async function startStaticServer(options: StaticServerOptions = {}): Prom
       ? Promise.resolve(route(req, res, url))
       : options.root
         ? serveFile(options.root, url, res)
-        : Promise.resolve(void res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n'))
+        : Promise.resolve(notFound(res))
     served.catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
       res.end(`server error: ${String(error)}\n`)
     })
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { url, port, close } = await listenOnLoopback(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     route(pathname, handler) {
       routes.set(pathname, handler)
     },
-    close() {
-      return new Promise((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      })
-    },
+    close,
   }
 }

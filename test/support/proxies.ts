@@ -1,6 +1,6 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { listenOnLoopback } from './loopback-http.mjs'
 
 export {
   NETWORK_MODES,
@@ -68,7 +68,6 @@ export interface UpstreamServer {
 export async function startUpstream(handler: UpstreamHandler): Promise<UpstreamServer> {
   const requests: UpstreamRequestLog[] = []
   const waiters: Array<{ index: number; resolve: (log: UpstreamRequestLog) => void }> = []
-  const sockets = new Set<import('node:net').Socket>()
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     const body = new Promise<string>((resolve) => {
@@ -106,14 +105,9 @@ export async function startUpstream(handler: UpstreamHandler): Promise<UpstreamS
     }
     handler(req, res, log)
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { url, port, close } = await listenOnLoopback(server)
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     requests,
     request(index = requests.length) {
@@ -121,12 +115,7 @@ export async function startUpstream(handler: UpstreamHandler): Promise<UpstreamS
       if (existing) return Promise.resolve(existing)
       return new Promise((resolve) => waiters.push({ index, resolve }))
     },
-    close() {
-      return new Promise((resolve) => {
-        server.close(() => resolve())
-        for (const socket of sockets) socket.destroy()
-      })
-    },
+    close,
   }
 }
 

@@ -2,12 +2,13 @@
 // serving the page, a snapshot of the built package, the SharedWorker script, another page, and
 // a companion hub at /events. Plain ESM so `node bench/tabs.mjs` can use it too.
 import { existsSync } from 'node:fs'
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { notFound, sendFile } from '../../support/loopback-http.mjs'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const DIST = path.join(ROOT, 'dist')
@@ -47,15 +48,8 @@ export function removeFiles(dir) {
   return rm(dir, { recursive: true, force: true })
 }
 
-async function sendFile(res, file) {
-  const body = await readFile(file).catch(() => undefined)
-  if (!body) {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
-    return
-  }
-  res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': body.length, 'cache-control': 'no-store' })
-  res.end(body)
-}
+/** Only `.js` files are served (the route below checks the name). */
+const TYPES = { '.js': 'text/javascript; charset=utf-8' }
 
 export async function startTabsApp(dir, hub) {
   const eventRequests = []
@@ -72,9 +66,9 @@ export async function startTabsApp(dir, hub) {
       void hub.handle(req, res)
     } else if (/^\/[\w-][\w.-]*\.js$/.test(url.pathname)) {
       if (url.pathname === '/worker.js') workerFetches += 1
-      void sendFile(res, path.join(dir, url.pathname.slice(1)))
+      void sendFile(res, path.join(dir, url.pathname.slice(1)), TYPES)
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
+      notFound(res)
     }
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createNetworkProxy } from '../../../playground/network/index.mjs'
+import { sendFile } from '../../support/loopback-http.mjs'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 /** The built package; `npx tsup` (or `npm run build`) writes it. */
@@ -27,20 +27,6 @@ export function assertBuilt(distDir = DIST_DIR) {
   }
 }
 
-async function sendFile(res, file) {
-  const body = await readFile(file).catch(() => undefined)
-  if (!body) {
-    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n')
-    return
-  }
-  res.writeHead(200, {
-    'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-    'content-length': body.length,
-    'cache-control': 'no-store',
-  })
-  res.end(body)
-}
-
 /**
  * Starts the app server (page, `/pkg/*` from dist, `/ladder-page.js`, everything else to
  * `handler`, normally `hub.handle`) and a simulated proxy in front of all of it, so the page and
@@ -53,12 +39,12 @@ export async function startLadderApp({ handler, mode = 'direct', options = {}, d
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(LADDER_PAGE_HTML)
     } else if (url.pathname === '/ladder-page.js') {
-      void sendFile(res, PAGE_SCRIPT)
+      void sendFile(res, PAGE_SCRIPT, TYPES)
     } else if (url.pathname.startsWith('/pkg/')) {
       const name = url.pathname.slice('/pkg/'.length)
       // Files and sub-directories of dist (chunks, lazily imported modules), never outside it.
       if (!/^[\w-][\w.-]*(\/[\w-][\w.-]*)*$/.test(name)) res.writeHead(404).end()
-      else void sendFile(res, path.join(distDir, name))
+      else void sendFile(res, path.join(distDir, name), TYPES)
     } else if (url.pathname === '/favicon.ico') {
       res.writeHead(404).end()
     } else {
