@@ -24,22 +24,16 @@
 //   --runs    time-to-first-event runs per client --window  seconds native EventSource is given
 //   --burst   the hub's batch burst in ms (how long a held close/poll response waits for more
 //             events after the first one); leave it out for the hub's default
-import { existsSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { cp, mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { launchBenchBrowser, openBenchPage, readLog, waitForLog } from './support/browser.mjs'
+import { exitUnlessBuilt, REPO_ROOT as ROOT } from './support/cli.mjs'
 import { startBufferingNginx } from './support/nginx.mjs'
 import { formatMs, quantile, table } from './support/stats.mjs'
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url))
-for (const file of ['dist/index.js', 'dist/server/index.js']) {
-  if (!existsSync(`${ROOT}${file}`)) {
-    console.error(`${file} is missing: build the package first (npx tsup).`)
-    process.exit(1)
-  }
-}
+exitUnlessBuilt()
 const { createEventHub } = await import('../dist/server/index.js')
 // Serve a snapshot of dist, so a rebuild during the run (tsup empties dist first) cannot break it.
 const DIST_SNAPSHOT = await mkdtemp(path.join(os.tmpdir(), 'resilient-sse-bench-dist-'))

@@ -11,23 +11,16 @@
 // 3. The multiplexer's size: the lazily loaded chunk (min+gzip) and the worker script.
 //
 // Usage: npx tsup && node bench/tabs.mjs [--handovers=20] [--tabs=1,8,20]   (--tabs= skips part 1)
-import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 import { launchBenchBrowser } from './support/browser.mjs'
+import { exitUnlessBuilt, REPO_ROOT as ROOT } from './support/cli.mjs'
 import { formatMs, quantile, table } from './support/stats.mjs'
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url))
-for (const file of ['dist/index.js', 'dist/server/index.js']) {
-  if (!existsSync(`${ROOT}${file}`)) {
-    console.error(`${file} is missing: build the package first (npx tsup).`)
-    process.exit(1)
-  }
-}
+exitUnlessBuilt()
 const { createEventHub } = await import('../dist/server/index.js')
 const { openTab, prepareFiles, readTab, removeFiles, startStream, startTabsApp, until, waitForTab } = await import('../test/browser/support-tabs/tabs-app.mjs')
 

@@ -1,5 +1,23 @@
 // Small pieces every bench shares: `--name=value` flags and a wall clock with sub-millisecond
 // resolution that agrees across processes (for latencies measured from a publish timestamp).
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+/** The repository root, with a trailing separator. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/**
+ * Exits with a message naming the build command unless the built browser and server entries
+ * (`dist/index.js`, `dist/server/index.js`) exist; the browser benches load both.
+ */
+export function exitUnlessBuilt() {
+  for (const file of ['dist/index.js', 'dist/server/index.js']) {
+    if (!existsSync(`${REPO_ROOT}${file}`)) {
+      console.error(`${file} is missing: build the package first (npx tsup).`)
+      process.exit(1)
+    }
+  }
+}
 
 /** `--sizes=1,100 --rate=50` → `{ sizes: '1,100', rate: '50' }` (a bare `--flag` maps to undefined). */
 export function benchArgs(argv = process.argv.slice(2)) {
