@@ -7,6 +7,7 @@ import type { StorageLike } from '../../src/env'
 import type { HeadersContext, ResilientEventSourceOptions } from '../../src/options'
 import { createEventHub, type EventHub } from '../../src/server/index'
 import { createFetchEventSource } from '../support/fake-event-source'
+import { createSequencePublisher } from '../support/sequence-publisher.mjs'
 import { record, until, type Recording } from '../unit/client/helpers'
 
 // Credentials from `headers` travel in headers only: never in a request URL (where access logs,
@@ -58,18 +59,13 @@ async function startRig(
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   let proxy: NetworkProxy | undefined
   if (options.proxy) proxy = await createNetworkProxy({ target: origin, mode: options.proxy })
-  let sequence = 0
+  const publisher = createSequencePublisher(hub)
   return {
     hub,
     log,
     url: `${proxy?.url ?? origin}/events`,
-    async publish(count) {
-      for (let i = 0; i < count; i++) {
-        sequence += 1
-        await hub.publish({ data: String(sequence) })
-        await new Promise((resolve) => setTimeout(resolve, 10))
-      }
-    },
+    // Events 10 ms apart.
+    publish: (count) => publisher.publish(count),
     async close() {
       await proxy?.close()
       await hub.close({ timeout: 200 })

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createNetworkProxy, type NetworkMode, type NetworkModeOptions, type NetworkProxy } from '../../playground/network/index.mjs'
 import { createEventHub, type EventHub, type EventHubOptions } from '../../src/server/index'
+import { createSequencePublisher } from './sequence-publisher.mjs'
 
 /** A companion hub on loopback with a simulated network in front of it. */
 export interface LadderRig {
@@ -30,20 +31,14 @@ export async function startLadderRig(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const proxy = await createNetworkProxy({ target: origin, mode, options })
-  let sequence = 0
+  const { publish, published } = createSequencePublisher(hub)
   return {
     hub,
     proxy,
     url: `${proxy.url}/events`,
     directUrl: `${origin}/events`,
-    async publish(count, every = 10) {
-      for (let i = 0; i < count; i++) {
-        sequence += 1
-        await hub.publish({ data: String(sequence) })
-        if (every > 0) await new Promise((resolve) => setTimeout(resolve, every))
-      }
-    },
-    published: () => sequence,
+    publish,
+    published,
     async firstRequest() {
       const start = Date.now()
       while (hub.stats().startTokens < 1) {

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { notFound, sendFile } from '../../support/loopback-http.mjs'
+import { createSequencePublisher } from '../../support/sequence-publisher.mjs'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const DIST = path.join(ROOT, 'dist')
@@ -54,7 +55,7 @@ const TYPES = { '.js': 'text/javascript; charset=utf-8' }
 export async function startTabsApp(dir, hub) {
   const eventRequests = []
   let workerFetches = 0
-  let sequence = 0
+  const { publish, published } = createSequencePublisher(hub)
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     if (url.pathname === '/') {
@@ -77,14 +78,8 @@ export async function startTabsApp(dir, hub) {
     hub,
     eventRequests,
     workerFetches: () => workerFetches,
-    async publish(count, every = 10) {
-      for (let i = 0; i < count; i++) {
-        sequence += 1
-        await hub.publish({ data: String(sequence) })
-        if (every > 0) await new Promise((resolve) => setTimeout(resolve, every))
-      }
-    },
-    published: () => sequence,
+    publish,
+    published,
     openConnections: () => Object.values(hub.stats().connections).reduce((sum, n) => sum + n, 0),
     async close() {
       await hub.close({ timeout: 200 })

@@ -1,6 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core'
 import type { NetworkMode, NetworkModeOptions } from '../../../playground/network/index.mjs'
 import { createEventHub, type EventHub, type EventHubOptions } from '../../../src/server/index'
+import { createSequencePublisher } from '../../support/sequence-publisher.mjs'
 import { startLadderApp, type LadderApp } from './ladder-app.mjs'
 
 /** What the page recorder (ladder-page.js) keeps in `window.__log`. */
@@ -63,20 +64,12 @@ export async function startBrowserLadderRig(hubOptions: EventHubOptions = {}): P
       return hub.handle(req, res)
     },
   })
-  let sequence = 0
   return {
     hub,
     app,
     requests,
     pageUrl: `${app.url}/`,
-    async publish(count, every = 10, eventName) {
-      for (let i = 0; i < count; i++) {
-        sequence += 1
-        const event = eventName?.(sequence)
-        await hub.publish(event ? { event, data: String(sequence) } : { data: String(sequence) })
-        if (every > 0) await new Promise((resolve) => setTimeout(resolve, every))
-      }
-    },
+    publish: createSequencePublisher(hub).publish,
     async firstRequest(n = 1) {
       const start = Date.now()
       while (hub.stats().startTokens < n) {
