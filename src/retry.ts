@@ -62,8 +62,7 @@ export interface Backoff {
 export function createBackoff(option: RetryOption | undefined, random: () => number): Backoff {
   let serverBase: number | undefined
   const settings = typeof option === 'object' ? option : {}
-  const floor = settings.initialDelay
-  const initialDelay = floor ?? 1000
+  const initialDelay = settings.initialDelay ?? 1000
   const maxDelay = settings.maxDelay ?? 30_000
   const factor = settings.factor ?? 2
   const maxAttempts = settings.maxAttempts ?? Infinity
@@ -82,7 +81,8 @@ export function createBackoff(option: RetryOption | undefined, random: () => num
         const wait = Math.max(0, error.retryAfter)
         return Math.min(MAX_SERVER_DELAY, wait + random() * (wait / 2))
       }
-      const base = serverBase === undefined ? initialDelay : Math.max(serverBase, floor ?? 0)
+      // The stream's `retry:` replaces the default base; an explicit `initialDelay` stays a floor.
+      const base = Math.max(serverBase ?? initialDelay, settings.initialDelay ?? 0)
       const window = Math.min(maxDelay, base * factor ** Math.max(0, attempt - 1))
       // Uniform over [floor, window]: clamping draws below the floor would pile them up there.
       return window <= MIN_DELAY ? MIN_DELAY : MIN_DELAY + random() * (window - MIN_DELAY)
