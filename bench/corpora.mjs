@@ -1,16 +1,5 @@
 // Deterministic SSE corpora for bench/parser.mjs: same seed, same bytes, on every machine.
-
-/** @returns a seeded PRNG in [0, 1) (mulberry32) */
-export function createRandom(seed) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { createSeededRandom } from '../playground/network/prng.mjs'
 
 const WORDS = [
   ' the', ' a', ' stream', ' token', ' of', ' and', ' to', ' model', ' event', ' server', ' in', ' is',
@@ -87,7 +76,7 @@ function chunk(bytes, random) {
  * @returns the three corpora, each `{ name, events, bytes, chunks }`, from a fixed seed
  */
 export function createCorpora(seed = 20261126) {
-  const random = createRandom(seed)
+  const random = createSeededRandom(seed)
   return [tokens(random), largeJson(random), crlf(random)].map((corpus) => {
     const bytes = new TextEncoder().encode(corpus.text)
     return { name: corpus.name, events: corpus.events, bytes: bytes.length, chunks: chunk(bytes, random) }

@@ -6,6 +6,7 @@ import type { ResilientEventSourceOptions } from '../../src/options'
 import type { TransportName } from '../../src/transports/types'
 import { createEventHub, type EventHub } from '../../src/server/index'
 import { until } from '../unit/client/helpers'
+import { createSeededRandom } from '../../playground/network/prng.mjs'
 
 // 1,000 clients on one loopback hub, then the hub "restarts": every socket is destroyed at once
 // and a fresh hub answers on the same port (the listening socket stays, so no client meets a
@@ -13,18 +14,6 @@ import { until } from '../unit/client/helpers'
 // request reaches the new hub and look at the busiest 100 ms window.
 const CLIENTS = 1000
 const WINDOW_MS = 100
-
-/** Deterministic per-client randomness (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The largest number of arrivals in any `WINDOW_MS` window. */
 function busiestWindow(times: number[]): number {
@@ -106,7 +95,7 @@ async function startStorm(transports: TransportName[], retry: ResilientEventSour
       transports,
       retry,
       env: {
-        random: seeded(1000 + i),
+        random: createSeededRandom(1000 + i),
         setTimeout: (callback, ms) => {
           if (afterError) {
             afterError = false
