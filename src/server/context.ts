@@ -45,6 +45,8 @@ export interface HubContext {
   readonly maxBuffered: number
   /** A stream whose socket accepted nothing for this long (ms) is dropped. */
   readonly stallTimeout: number
+  /** Live events of a stream are written together at most every this many ms; `0` writes each at once. */
+  readonly flushInterval: number
   /** Events read per store page while a stream replays. */
   readonly replayPageSize: number
   /** Receives every appended event (one store subscription shared by all responses). */

@@ -78,6 +78,15 @@ export interface EventHubOptions {
    */
   stallTimeout?: number
   /**
+   * Write coalescing for `mode=stream`: live events are collected and written to each stream as
+   * one chunk at most every this many ms (the first event starts the timer), instead of one
+   * write per event and stream. Raises how many streams one process feeds at high event rates,
+   * for up to this much added latency. Replay, heartbeats and `_end` are unaffected (pending
+   * events leave before them). `0` writes each event at once.
+   * @defaultValue 0
+   */
+  flushInterval?: number
+  /**
    * Most open responses (all modes); beyond it `stream`/`close` get `_backoff` and `poll` 503.
    * @defaultValue Infinity
    */
@@ -210,6 +219,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     rotateAfter: options.rotateAfter ?? 600_000,
     maxBuffered: finiteOr(options.maxBuffered, 1_048_576, 0),
     stallTimeout: finiteOr(options.stallTimeout, 30_000, 0),
+    flushInterval: finiteOr(options.flushInterval, 0, 0),
     replayPageSize: 500,
     listen(listener) {
       listeners.add(listener)

@@ -31,6 +31,9 @@ class StreamResponse {
   #pings = 0
   #stalledSince: number | undefined
   #heartbeat: ReturnType<typeof setTimeout> | undefined
+  /** Live event frames collected for the next flush (`flushInterval` > 0 only). */
+  #pending = ''
+  #flushTimer: ReturnType<typeof setTimeout> | undefined
   #rotation: ReturnType<typeof setTimeout> | undefined
   #cleanup: (() => void)[] = []
   readonly done: Promise<void>
@@ -73,7 +76,8 @@ class StreamResponse {
       this.#pendingEnd ??= reason
       return
     }
-    this.#write(formatReservedFrame('_end', { reason }))
+    // Collected live events leave before the goodbye, in the same chunk.
+    this.#write(this.#takePending() + formatReservedFrame('_end', { reason }))
     this.#res.end()
     this.#finish()
   }
@@ -125,8 +129,10 @@ class StreamResponse {
   }
 
   #onEvent(event: StoredEvent): void {
-    if (this.#phase === 'live') this.#writeEvents([event])
-    else if (this.#phase === 'finished') return
+    if (this.#phase === 'live') {
+      if (this.#ctx.flushInterval > 0) this.#collect(event)
+      else this.#writeEvents([event])
+    } else if (this.#phase === 'finished') return
     else if (this.#queue.length < MAX_QUEUED) this.#queue.push(event)
     else {
       // Live events outpace a slow replay: forget them and read them from the store instead.
@@ -136,6 +142,12 @@ class StreamResponse {
   }
 
   #writeEvents(events: readonly StoredEvent[]): void {
+    const chunk = this.#frames(events)
+    if (chunk !== '') this.#write(chunk)
+  }
+
+  /** The frames of the events newer than the last one taken; advances `#lastId`. */
+  #frames(events: readonly StoredEvent[]): string {
     let chunk = ''
     for (const event of events) {
       // Skips what replay already wrote (and anything at or before the start position).
@@ -143,7 +155,31 @@ class StreamResponse {
       chunk += formatEventFrame(event)
       this.#lastId = event.id
     }
+    return chunk
+  }
+
+  /**
+   * Write coalescing: one `write` per stream and `flushInterval` instead of one per event. The
+   * fan-out is bound by the write system call, not by bytes, so fewer, larger chunks let one
+   * process feed more streams, at up to `flushInterval` ms of added latency.
+   */
+  #collect(event: StoredEvent): void {
+    this.#pending += this.#frames([event])
+    if (this.#pending !== '') this.#flushTimer ??= setTimeout(() => this.#flushPending(), this.#ctx.flushInterval)
+  }
+
+  #flushPending(): void {
+    const chunk = this.#takePending()
     if (chunk !== '') this.#write(chunk)
+  }
+
+  /** Empties the collected frames (and stops their timer): whoever takes them writes them first. */
+  #takePending(): string {
+    clearTimeout(this.#flushTimer)
+    this.#flushTimer = undefined
+    const chunk = this.#pending
+    this.#pending = ''
+    return chunk
   }
 
   #write(chunk: string): void {
@@ -189,8 +225,13 @@ class StreamResponse {
       return this.#destroy()
     }
     if (this.#stalledSince === undefined && elapsed - this.#lastWriteAt >= this.#request.ping * 1000 - 1) {
-      this.#pings += 1
-      this.#write(formatReservedFrame('_ping', { t: this.#ctx.now(), n: this.#pings }))
+      // Collected events are due anyway and count as activity: send them instead of a ping, so a
+      // ping never overtakes them.
+      if (this.#pending !== '') this.#flushPending()
+      else {
+        this.#pings += 1
+        this.#write(formatReservedFrame('_ping', { t: this.#ctx.now(), n: this.#pings }))
+      }
     }
     this.#scheduleHeartbeat()
   }
@@ -222,6 +263,7 @@ class StreamResponse {
     this.#phase = 'finished'
     clearTimeout(this.#heartbeat)
     clearTimeout(this.#rotation)
+    this.#takePending()
     this.#queue.length = 0
     for (const cleanup of this.#cleanup.splice(0)) cleanup()
   }

@@ -1,0 +1,279 @@
+import { type IncomingMessage, type ServerResponse, createServer, request } from 'node:http'
+import { type AddressInfo, connect } from 'node:net'
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { type EventHub, type EventHubOptions, createEventHub, createTopicHub } from '../../../src/server'
+import { type ParsedEvent, type TestServer, appEvents, eventually, openStream, parseEvents, withQuery } from './helpers'
+
+interface CountingServer extends TestServer {
+  /** `res.write` calls per response, in request order. */
+  writes: number[]
+}
+
+/** The helpers' test server, plus a count of the hub's `res.write` calls per response. */
+async function startCountingHub(options: EventHubOptions): Promise<CountingServer> {
+  const hub = createEventHub(options)
+  return serveCounting(hub, (req, res) => hub.handle(req, res))
+}
+
+async function serveCounting(hub: EventHub, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<CountingServer> {
+  const writes: number[] = []
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const index = writes.push(0) - 1
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean
+    res.write = ((...args: unknown[]) => {
+      writes[index]! += 1
+      return write(...args)
+    }) as ServerResponse['write']
+    void handle(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    hub,
+    server,
+    writes,
+    url: `http://127.0.0.1:${port}/events`,
+    async close() {
+      await hub.close({ timeout: 1000 })
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+interface ChunkedStream {
+  /** Body chunks as the client's socket delivered them. */
+  chunks: string[]
+  events(): ParsedEvent[]
+  /** Arrival time (performance.now) of each parsed event, same order as `events()`. */
+  arrivals: number[]
+  abort(): void
+}
+
+/** A GET of the stream that keeps every received chunk and when each event arrived. */
+function openChunked(url: string): Promise<ChunkedStream> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { Accept: 'text/event-stream' } })
+    req.on('error', reject)
+    req.on('response', (res) => {
+      const chunks: string[] = []
+      const arrivals: number[] = []
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        chunks.push(chunk)
+        const count = parseEvents(chunks.join('')).events.length
+        while (arrivals.length < count) arrivals.push(performance.now())
+      })
+      res.on('error', () => {})
+      resolve({ chunks, arrivals, events: () => parseEvents(chunks.join('')).events, abort: () => req.destroy() })
+    })
+    req.end()
+  })
+}
+
+/** Publishes `count` events without yielding to I/O; resolves to their ids. */
+function publishBurst(server: TestServer, count: number, prefix = 'e'): Promise<string[]> {
+  return Promise.all(Array.from({ length: count }, (_, index) => server.hub.publish({ data: `${prefix}${index}` })))
+}
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.close()
+  server = undefined
+})
+
+describe('mode=stream flushInterval (write coalescing)', () => {
+  test('a burst arrives complete, in order, once, in fewer writes and reads than events', async () => {
+    const counting = await startCountingHub({ flushInterval: 50 })
+    server = counting
+    const stream = await openChunked(counting.url)
+    await eventually(() => stream.events().length >= 1)
+    expect(counting.writes).toEqual([1])
+    const ids = await publishBurst(counting, 20)
+    await eventually(() => appEvents(stream.events()).length >= 20)
+    const events = appEvents(stream.events())
+    expect(events.map((event) => event.data)).toEqual(Array.from({ length: 20 }, (_, index) => `e${index}`))
+    expect(events.map((event) => event.id)).toEqual(ids)
+    // Canary, then the burst in one chunk (two if a slow machine let the timer fire mid-burst).
+    const burstWrites = counting.writes[0]! - 1
+    expect(burstWrites).toBeGreaterThanOrEqual(1)
+    expect(burstWrites).toBeLessThanOrEqual(3)
+    expect(stream.chunks.length - 1).toBeLessThanOrEqual(burstWrites)
+    // Nothing else follows: no event twice.
+    const next = await counting.hub.publish({ data: 'after' })
+    await eventually(() => appEvents(stream.events()).length >= 21)
+    expect(appEvents(stream.events()).map((event) => event.id)).toEqual([...ids, next])
+    stream.abort()
+  })
+
+  test('default (0): one write per live event', async () => {
+    const counting = await startCountingHub({})
+    server = counting
+    const stream = await openChunked(counting.url)
+    await eventually(() => stream.events().length >= 1)
+    const ids = await publishBurst(counting, 20)
+    await eventually(() => appEvents(stream.events()).length >= 20)
+    expect(appEvents(stream.events()).map((event) => event.id)).toEqual(ids)
+    expect(counting.writes).toEqual([21])
+    stream.abort()
+  })
+
+  test.each([[-5], [Number.NaN], [Number.POSITIVE_INFINITY]])('flushInterval %s is treated as 0 (per-event writes)', async (flushInterval) => {
+    const counting = await startCountingHub({ flushInterval })
+    server = counting
+    const stream = await openChunked(counting.url)
+    await eventually(() => stream.events().length >= 1)
+    await publishBurst(counting, 5)
+    await eventually(() => appEvents(stream.events()).length >= 5)
+    expect(counting.writes).toEqual([6])
+    stream.abort()
+  })
+
+  test('createTopicHub passes flushInterval to every topic', async () => {
+    const topics = createTopicHub({ topic: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('topic'), flushInterval: 50 })
+    const counting = await serveCounting(topics.hub('a'), (req, res) => topics.handle(req, res))
+    server = counting
+    const stream = await openChunked(withQuery(counting.url, { topic: 'a' }))
+    await eventually(() => stream.events().length >= 1)
+    const ids = await Promise.all(Array.from({ length: 10 }, (_, index) => topics.publish('a', { data: `t${index}` })))
+    expect(counting.writes).toEqual([1])
+    await eventually(() => appEvents(stream.events()).length >= 10)
+    expect(appEvents(stream.events()).map((event) => event.id)).toEqual(ids)
+    expect(counting.writes[0]).toBeLessThanOrEqual(3)
+    stream.abort()
+  })
+
+  test('an event published alone is written after about flushInterval, not later', async () => {
+    const counting = await startCountingHub({ flushInterval: 50 })
+    server = counting
+    const stream = await openChunked(counting.url)
+    await eventually(() => stream.events().length >= 1)
+    const publishedAt = performance.now()
+    await counting.hub.publish({ data: 'alone' })
+    // Held, not written on publish (the default writes synchronously)...
+    expect(counting.writes).toEqual([1])
+    await eventually(() => appEvents(stream.events()).length >= 1)
+    expect(counting.writes).toEqual([2])
+    // ...and written within about the interval (generous for a busy CI machine).
+    expect(stream.arrivals[1]! - publishedAt).toBeLessThan(50 + 500)
+    stream.abort()
+  })
+
+  test('events published while replay runs are delivered once, in order', async () => {
+    server = await startCountingHub({ flushInterval: 20 })
+    const hub = server.hub
+    for (let index = 0; index < 2000; index += 1) await hub.publish({ data: `r${index}` })
+    const streamPromise = openStream(withQuery(server.url, { lastEventId: '0-0' }))
+    const live = (async () => {
+      for (let index = 0; index < 200; index += 1) {
+        await hub.publish({ data: `l${index}` })
+        if (index % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+    })()
+    const stream = await streamPromise
+    await live
+    await stream.waitFor((events) => appEvents(events).length >= 2200)
+    expect(appEvents(stream.events).map((event) => event.data)).toEqual([
+      ...Array.from({ length: 2000 }, (_, index) => `r${index}`),
+      ...Array.from({ length: 200 }, (_, index) => `l${index}`),
+    ])
+    stream.abort()
+  })
+
+  test('close() writes pending events before _end drain and does not wait for the flush timer', async () => {
+    server = await startCountingHub({ flushInterval: 60_000 })
+    const stream = await openStream(server.url)
+    await stream.waitFor((events) => events.length >= 1)
+    const ids = await publishBurst(server, 5)
+    const started = performance.now()
+    await server.hub.close({ timeout: 5000 })
+    expect(performance.now() - started).toBeLessThan(2000)
+    await stream.ended
+    const tail = stream.events.slice(1)
+    expect(tail.map((event) => event.event)).toEqual(['message', 'message', 'message', 'message', 'message', '_end'])
+    expect(tail.slice(0, 5).map((event) => event.id)).toEqual(ids)
+    expect(JSON.parse(tail[5]!.data)).toEqual({ reason: 'drain' })
+  })
+
+  test('rotation writes pending events before _end rotate', async () => {
+    server = await startCountingHub({ flushInterval: 60_000, rotateAfter: 300 })
+    const started = performance.now()
+    const stream = await openStream(server.url)
+    await stream.waitFor((events) => events.length >= 1)
+    const ids = await publishBurst(server, 3)
+    await stream.ended
+    expect(performance.now() - started).toBeLessThan(3000)
+    const tail = stream.events.slice(1)
+    expect(tail.map((event) => event.id)).toEqual([...ids, undefined])
+    expect(tail.at(-1)!.event).toBe('_end')
+    expect(JSON.parse(tail.at(-1)!.data)).toEqual({ reason: 'rotate' })
+    await eventually(() => server!.hub.stats().connections.stream === 0)
+  })
+
+  test('a due heartbeat sends pending events instead of a _ping, never after one', async () => {
+    server = await startCountingHub({ flushInterval: 60_000, minPing: 0.05 })
+    const stream = await openStream(withQuery(server.url, { ping: 0.1 }))
+    await stream.waitFor((events) => events.length >= 1)
+    const published = performance.now()
+    const id = await server.hub.publish({ data: 'held' })
+    await stream.waitFor((events) => events.some((event) => event.event === '_ping'), 3000)
+    // The event left with the heartbeat (≈ 100 ms), long before the 60 s flush.
+    expect(performance.now() - published).toBeLessThan(2500)
+    const names = stream.events.map((event) => event.event)
+    expect(names.slice(0, 3)).toEqual(['_canary', 'message', '_ping'])
+    expect(stream.events[1]!.id).toBe(id)
+    stream.abort()
+  })
+
+  test('a client that goes away with events pending leaves no flush timer behind', async () => {
+    // A distinctive interval marks the hub's flush timers among every other timer.
+    const interval = 43_210
+    const armed = new Set<unknown>()
+    const realSetTimeout = globalThis.setTimeout
+    const realClearTimeout = globalThis.clearTimeout
+    vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: () => void, ms?: number) => {
+      const timer = realSetTimeout(callback, ms)
+      if (ms === interval) armed.add(timer)
+      return timer
+    }) as typeof setTimeout)
+    vi.spyOn(globalThis, 'clearTimeout').mockImplementation((timer) => {
+      armed.delete(timer)
+      realClearTimeout(timer)
+    })
+    try {
+      server = await startCountingHub({ flushInterval: interval })
+      const streams = await Promise.all([openStream(server.url), openStream(server.url)])
+      await Promise.all(streams.map((stream) => stream.waitFor((events) => events.length >= 1)))
+      await publishBurst(server, 3)
+      expect(armed.size).toBe(2)
+      for (const stream of streams) stream.abort()
+      await eventually(() => server!.hub.stats().connections.stream === 0)
+      expect(armed.size).toBe(0)
+      expect(server.hub.stats().listeners).toBe(0)
+    } finally {
+      vi.restoreAllMocks()
+    }
+  })
+
+  test('a reader that stops reading is still dropped at maxBuffered', async () => {
+    server = await startCountingHub({ flushInterval: 20, maxBuffered: 256 * 1024, stallTimeout: 60_000 })
+    const hub = server.hub
+    const { port } = new URL(server.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    socket.on('error', () => {})
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    socket.pause()
+    socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+    await eventually(() => hub.stats().connections.stream === 1)
+    const chunk = 'z'.repeat(64 * 1024)
+    // Keep publishing until the hub drops the stream (bounded): kernel buffers fill first, then
+    // Node's, then the grace passes and a flush finds more than maxBuffered unsent.
+    const deadline = performance.now() + 10_000
+    while (hub.stats().connections.stream === 1 && performance.now() < deadline) {
+      await hub.publish({ data: chunk })
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    expect(hub.stats().connections.stream).toBe(0)
+    socket.destroy()
+  })
+})
