@@ -23,8 +23,11 @@
 // Idle step: as many streams as the file-descriptor limit allows (`--idle`), no events: every
 // stream must get its 15 s `_ping` and stay open; reports memory per stream and the hub's CPU.
 //
+// `--flush=N` creates the hub with `flushInterval: N` (write coalescing: each stream's live events
+// go out as one write at most every N ms); the default 0 writes every event at once.
+//
 // Usage: npm run build && node bench/server-load.mjs [--sizes=1000,5000] [--ramp=250,500,…]
-//   [--rate=100] [--duration=10] [--workers=2] [--idle=max|N|0] [--dist=dist]
+//   [--rate=100] [--duration=10] [--workers=2] [--idle=max|N|0] [--flush=0] [--dist=dist]
 import { fork, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -47,6 +50,7 @@ async function main() {
   const rate = Number(args.rate ?? 100)
   const duration = Number(args.duration ?? 10)
   const workerCount = Number(args.workers ?? 2)
+  const flushInterval = Number(args.flush ?? 0)
   const root = fileURLToPath(new URL('../', import.meta.url))
   const entry = `${root}${args.dist ?? 'dist'}/server/index.js`
   if (!existsSync(entry)) {
@@ -81,7 +85,7 @@ async function main() {
   // A fresh hub process per step, so its RSS starts from the same baseline (RSS rarely shrinks).
   const startHub = async () => {
     hub?.kill()
-    hub = fork(fileURLToPath(import.meta.url), ['--hub', entry], { execArgv: ['--expose-gc'], stdio: 'inherit' })
+    hub = fork(fileURLToPath(import.meta.url), ['--hub', entry, String(flushInterval)], { execArgv: ['--expose-gc'], stdio: 'inherit' })
     const { port } = await new Promise((resolve, reject) => {
       hub.once('message', resolve)
       hub.once('exit', (code) => reject(new Error(`hub process exited with ${code}`)))
@@ -162,7 +166,8 @@ async function main() {
     clearTimeout(watchdog)
   }
 
-  console.log(`resilient-sse/server: one hub process (ping 15 s), ${rate} events/s fanned out to every stream for ${duration} s per step, loopback`)
+  const flushNote = flushInterval > 0 ? `, flushInterval ${flushInterval} ms` : ''
+  console.log(`resilient-sse/server: one hub process (ping 15 s${flushNote}), ${rate} events/s fanned out to every stream for ${duration} s per step, loopback`)
   console.log(
     `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}) shared by the hub and ${workerCount} load-generator processes; ` +
       `1-min load average ${Math.min(...loadAverages).toFixed(1)}–${Math.max(...loadAverages).toFixed(1)} at the steps; Node ${process.version}; ulimit -n ${fdLimit}\n`,
@@ -302,9 +307,10 @@ function runQueueMs() {
 
 async function runHub() {
   const entry = process.argv[process.argv.indexOf('--hub') + 1]
+  const flushInterval = Number(process.argv[process.argv.indexOf('--hub') + 2] ?? 0)
   const { createEventHub } = await import(pathToFileURL(entry).href)
   // 15 s heartbeats (the default, spelled out); no rotation, so a step's streams stay put.
-  const hub = createEventHub({ ping: 15, rotateAfter: 0 })
+  const hub = createEventHub({ ping: 15, rotateAfter: 0, flushInterval })
   const server = createServer((req, res) => void hub.handle(req, res))
   server.listen(0, '127.0.0.1')
   await new Promise((resolve) => server.once('listening', resolve))
@@ -342,7 +348,8 @@ async function runHub() {
         lastAt = performance.now() - started
         await hub.publish({ data: `${n} ${preciseNow()}` })
       }
-      // Fan-out writes are flushed on the next tick: count them in.
+      // Fan-out writes are flushed on the next tick (coalesced ones after flushInterval): count them in.
+      if (flushInterval > 0) await new Promise((resolve) => setTimeout(resolve, flushInterval + 1))
       await new Promise((resolve) => setImmediate(resolve))
       const used = process.cpuUsage(cpu)
       process.send({

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type HubContext, randomRetry } from '../context'
 import { resolveCursor } from '../cursor'
 import { type EndReason, formatEventFrame, formatReservedFrame, formatRetryFrame } from '../frames'
-import { compareEventIds } from '../ids'
+import { compareIdParts, type EventIdParts, parseEventId } from '../ids'
 import { sendStoreFailure } from '../http'
 import type { HubRequest } from '../query'
 import type { StoredEvent } from '../store'
@@ -12,6 +12,25 @@ type Phase = 'starting' | 'replaying' | 'live' | 'finished'
 const OVERFLOW_GRACE_MS = 1000
 /** Live events held while a stream replays; beyond this, replay re-reads the store. */
 const MAX_QUEUED = 2000
+
+// Every open stream compares each live event's id with its last one: parse it once per event
+// (the event object is shared), not once per stream (regex and allocations per delivery).
+const idCache = new WeakMap<StoredEvent, EventIdParts>()
+
+function idPartsOf(event: StoredEvent): EventIdParts {
+  let parts = idCache.get(event)
+  if (parts === undefined) {
+    parts = parseIdOrThrow(event.id)
+    idCache.set(event, parts)
+  }
+  return parts
+}
+
+function parseIdOrThrow(id: string): EventIdParts {
+  const parts = parseEventId(id)
+  if (parts === undefined) throw new TypeError(`Malformed event id ${JSON.stringify(id)}`)
+  return parts
+}
 
 /**
  * One `mode=stream` response: canary with the headers, replay `(cursor, head]`, then live events,
@@ -25,6 +44,8 @@ class StreamResponse {
   readonly #queue: StoredEvent[] = []
   #phase: Phase = 'starting'
   #lastId = ''
+  /** `#lastId` parsed; `undefined` while `#lastId` is empty. */
+  #lastParts: EventIdParts | undefined
   #pendingEnd: EndReason | undefined
   #queueOverflowed = false
   #lastWriteAt = 0
@@ -87,6 +108,7 @@ class StreamResponse {
     const resolved = await resolveCursor(ctx, this.#request, ctx.replayPageSize)
     if (this.#phase === 'finished') return
     this.#lastId = resolved.from
+    this.#lastParts = resolved.from === '' ? undefined : parseIdOrThrow(resolved.from)
     const canary = {
       v: 1,
       mode: 'stream',
@@ -151,9 +173,11 @@ class StreamResponse {
     let chunk = ''
     for (const event of events) {
       // Skips what replay already wrote (and anything at or before the start position).
-      if (this.#lastId !== '' && compareEventIds(event.id, this.#lastId) <= 0) continue
+      const parts = idPartsOf(event)
+      if (this.#lastParts !== undefined && compareIdParts(parts, this.#lastParts) <= 0) continue
       chunk += formatEventFrame(event)
       this.#lastId = event.id
+      this.#lastParts = parts
     }
     return chunk
   }
