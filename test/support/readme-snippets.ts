@@ -89,14 +89,14 @@ export const PACKAGE_PATHS: Readonly<Record<string, string>> = {
 /**
  * Names exported by an entry (`export { … } from`, `export { … }`), read without type checking.
  * @param file - absolute path of a re-exporting entry
- * @returns the exported names
+ * @returns the exported names; `type`: exported with `export type` (the house style marks every type)
  */
-export function exportedNames(file: string): string[] {
+export function exportedNames(file: string): { name: string; type: boolean }[] {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest)
-  const names: string[] = []
+  const names: { name: string; type: boolean }[] = []
   for (const statement of source.statements) {
     if (ts.isExportDeclaration(statement) && statement.exportClause && ts.isNamedExports(statement.exportClause)) {
-      for (const element of statement.exportClause.elements) names.push(element.name.text)
+      for (const element of statement.exportClause.elements) names.push({ name: element.name.text, type: statement.isTypeOnly || element.isTypeOnly })
     }
   }
   return names
@@ -189,7 +189,8 @@ export function checkSnippets(
     const kind = extension === 'tsx' ? ts.ScriptKind.TSX : extension === 'js' ? ts.ScriptKind.JS : ts.ScriptKind.TS
     const prelude = snippet.directive?.kind === 'prelude' ? snippet.directive.text : ''
     const own = declaredNames(`${prelude}\n${code}`, kind)
-    const missing = coreNames.filter((name) => !own.has(name))
+    // JavaScript cannot import types.
+    const missing = coreNames.filter(({ name, type }) => !own.has(name) && !(type && extension === 'js')).map(({ name }) => name)
     // Line 1: the auto-import; then the prelude; then the snippet; `export {}` keeps it a module.
     const head = [`import { ${missing.join(', ')} } from 'resilient-sse'`, ...(prelude ? prelude.split('\n') : [])]
     const fileName = path.join(root, '.snippets', `${label}-line-${snippet.line}.${extension}`)

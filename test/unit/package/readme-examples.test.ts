@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest'
 import {
   checkSnippets,
   collectUsage,
+  exportedNames,
   extractSnippets,
   literalsOf,
   membersOf,
@@ -34,6 +35,7 @@ beforeAll(() => {
 const REQUIRED: readonly { file: string; name: string; except?: Record<string, string> }[] = [
   { file: 'options.ts', name: 'ResilientEventSourceOptions' },
   { file: 'options.ts', name: 'RememberOptions' },
+  { file: 'options.ts', name: 'HeadersContext' },
   { file: 'retry.ts', name: 'RetryOptions' },
   { file: 'multiplexer/types.ts', name: 'SharedOptions' },
   { file: 'env.ts', name: 'EnvOptions', except: { fetch: 'the top-level `fetch` option', EventSource: 'the top-level `EventSource` option' } },
@@ -75,6 +77,12 @@ const CODES: readonly { file: string; name: string }[] = [
   { file: 'events.ts', name: 'TransportChangeReason' },
   { file: 'server/errors.ts', name: 'HubErrorCode' },
   { file: 'server/http.ts', name: 'HubResponseErrorCode' },
+]
+
+/** Results whose every field the README names (a table or a comment shows their shape). */
+const FIELDS: readonly { file: string; name: string }[] = [
+  { file: 'stats.ts', name: 'StreamStats' },
+  { file: 'server/hub.ts', name: 'EventHubStats' },
 ]
 
 describe('README examples', () => {
@@ -119,6 +127,34 @@ describe('README examples', () => {
     expect([...events.keys()].filter((type) => !usage.eventTypes.has(type))).toEqual([])
   })
 
+  test('every option of the client, the hub and the hooks has a row in an options table', () => {
+    const missing: string[] = []
+    for (const [file, name] of [
+      ['options.ts', 'ResilientEventSourceOptions'],
+      ['server/hub.ts', 'EventHubOptions'],
+      ['adapters/stream-state.ts', 'EventStreamOptions'],
+    ] as const) {
+      for (const option of membersOf(check, src(file), name).keys()) {
+        if (!option.includes('.') && !readme.includes(`\n| \`${option}\` |`)) missing.push(`${name}.${option}`)
+      }
+    }
+    expect(missing).toEqual([])
+  })
+
+  test('the CDN section names every member of window.ResilientSSE', () => {
+    const section = readme.slice(readme.indexOf('## From a CDN'), readme.indexOf('\n## ', readme.indexOf('## From a CDN') + 1))
+    const names = exportedNames(src('cdn.ts')).map(({ name }) => name)
+    expect(names.filter((name) => !section.includes(`\`${name}\``))).toEqual([])
+  })
+
+  test('every field of stats() (client and hub) is named in the README', () => {
+    const missing: string[] = []
+    for (const { file, name } of FIELDS) {
+      for (const field of membersOf(check, src(file), name).keys()) if (!new RegExp(`\\b${field}\\b`).test(readme)) missing.push(`${name}.${field}`)
+    }
+    expect(missing).toEqual([])
+  })
+
   test('every error code and transport-change reason is named in the README', () => {
     const missing: string[] = []
     for (const { file, name } of CODES) {
@@ -150,13 +186,22 @@ describe('the README check itself', () => {
       "const { lastEvent } = useEventStream('/events', { select: (e) => e.data.length })", // 17
       'const size: string = lastEvent ?? 0', // 18
       '```', // 19
+      '```js', // 20
+      "const es = new ResilientEventSource('/events', { retry: { maxAttempts: 3 } })", // 21
+      "es.addEventListener('gap', (e) => e.gap.oldest.length)", // 22
+      '```', // 23
     ].join('\n')
     const result = checkSnippets(extractSnippets(markdown), { root, label: 'self-test', reuse: check })
-    expect(result.checked.map(({ snippet }) => snippet.line)).toEqual([5, 16])
+    expect(result.checked.map(({ snippet }) => snippet.line)).toEqual([5, 16, 21])
     expect(result.problems.map(({ line, text }) => [line, text.slice(0, 7)])).toEqual([
       [6, 'TS2322:'],
       [18, 'TS2322:'],
+      [22, 'TS18047'],
     ])
     expect(result.problems[0]!.text).toContain("initialDelay: '1s'")
+    // What the snippets use counts; the auto-import and the `check:` prelude do not.
+    const used = [...collectUsage(result).declarations].map((declaration) => ts.getNameOfDeclaration(declaration)?.getText())
+    expect(used).toEqual(expect.arrayContaining(['lastEventId', 'initialDelay', 'select', 'maxAttempts', 'gap', 'oldest']))
+    expect(used).not.toContain('fetchTransport')
   })
 })
