@@ -12,6 +12,8 @@ type Phase = 'starting' | 'replaying' | 'live' | 'finished'
 const OVERFLOW_GRACE_MS = 1000
 /** Live events held while a stream replays; beyond this, replay re-reads the store. */
 const MAX_QUEUED = 2000
+/** Collected frames (UTF-16 code units) that are written at once, before the flush timer. */
+const MAX_PENDING = 65_536
 
 // Every open stream compares each live event's id with its last one: parse it once per event
 // (the event object is shared), not once per stream (regex and allocations per delivery).
@@ -183,13 +185,16 @@ class StreamResponse {
   }
 
   /**
-   * Write coalescing: one `write` per stream and `flushInterval` instead of one per event. The
-   * fan-out is bound by the write system call, not by bytes, so fewer, larger chunks let one
-   * process feed more streams, at up to `flushInterval` ms of added latency.
+   * Write coalescing: one `write` per stream and `flushInterval` (or per 64 Ki characters) instead
+   * of one per event. The fan-out is bound by the write system call, not by bytes, so fewer,
+   * larger chunks let one process feed more streams, at up to `flushInterval` ms of added latency.
    */
   #collect(event: StoredEvent): void {
     this.#pending += this.#frames([event])
-    if (this.#pending !== '') this.#flushTimer ??= setTimeout(() => this.#flushPending(), this.#ctx.flushInterval)
+    // A burst of large events leaves early: what waits per stream stays bounded, and a reader that
+    // cannot keep up still meets `maxBuffered` at the socket.
+    if (this.#pending.length >= MAX_PENDING) this.#flushPending()
+    else if (this.#pending !== '') this.#flushTimer ??= setTimeout(() => this.#flushPending(), this.#ctx.flushInterval)
   }
 
   #flushPending(): void {

@@ -180,6 +180,20 @@ describe('mode=stream flushInterval (write coalescing)', () => {
     stream.abort()
   })
 
+  test('a burst larger than 64 KiB is written at once, not held for the interval', async () => {
+    const counting = await startCountingHub({ flushInterval: 60_000 })
+    server = counting
+    const stream = await openChunked(counting.url)
+    await eventually(() => stream.events().length >= 1)
+    const padding = 'p'.repeat(10_000)
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, index) => counting.hub.publish({ data: `${index}${padding}` })))
+    // 7 events pass 64 Ki characters: they leave together; the 8th waits for the timer.
+    await eventually(() => appEvents(stream.events()).length >= 7, 3000)
+    expect(counting.writes).toEqual([2])
+    expect(appEvents(stream.events()).map((event) => event.id)).toEqual(ids.slice(0, 7))
+    stream.abort()
+  })
+
   test('close() writes pending events before _end drain and does not wait for the flush timer', async () => {
     server = await startCountingHub({ flushInterval: 60_000 })
     const stream = await openStream(server.url)
