@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type HubContext, randomRetry } from '../context'
 import { resolveCursor } from '../cursor'
@@ -28,6 +29,21 @@ function idPartsOf(event: StoredEvent): EventIdParts {
   return parts
 }
 
+/**
+ * The last coalesced chunk, encoded. Streams that are live together collect the same events
+ * between flushes and their timers fire in the same pass: they share one buffer instead of each
+ * flattening and encoding its own copy. Keyed by the first and last event (object identity):
+ * streams fed by one subscription that took the same first and last event took the same frames.
+ */
+let sharedChunk: { first: StoredEvent; last: StoredEvent; text: number; chunk: Buffer } | undefined
+
+function encodeShared(first: StoredEvent, last: StoredEvent, text: string): Buffer {
+  if (sharedChunk?.first === first && sharedChunk.last === last && sharedChunk.text === text.length) return sharedChunk.chunk
+  const chunk = Buffer.from(text)
+  sharedChunk = { first, last, text: text.length, chunk }
+  return chunk
+}
+
 function parseIdOrThrow(id: string): EventIdParts {
   const parts = parseEventId(id)
   if (parts === undefined) throw new TypeError(`Malformed event id ${JSON.stringify(id)}`)
@@ -56,6 +72,8 @@ class StreamResponse {
   #heartbeat: ReturnType<typeof setTimeout> | undefined
   /** Live event frames collected for the next flush (`flushInterval` > 0 only). */
   #pending = ''
+  #pendingFirst: StoredEvent | undefined
+  #pendingLast: StoredEvent | undefined
   #flushTimer: ReturnType<typeof setTimeout> | undefined
   #rotation: ReturnType<typeof setTimeout> | undefined
   #cleanup: (() => void)[] = []
@@ -173,15 +191,18 @@ class StreamResponse {
   /** The frames of the events newer than the last one taken; advances `#lastId`. */
   #frames(events: readonly StoredEvent[]): string {
     let chunk = ''
-    for (const event of events) {
-      // Skips what replay already wrote (and anything at or before the start position).
-      const parts = idPartsOf(event)
-      if (this.#lastParts !== undefined && compareIdParts(parts, this.#lastParts) <= 0) continue
-      chunk += formatEventFrame(event)
-      this.#lastId = event.id
-      this.#lastParts = parts
-    }
+    for (const event of events) chunk += this.#frame(event)
     return chunk
+  }
+
+  /** The event's frame if it is newer than the last one taken (advancing `#lastId`), else `''`. */
+  #frame(event: StoredEvent): string {
+    // Skips what replay already wrote (and anything at or before the start position).
+    const parts = idPartsOf(event)
+    if (this.#lastParts !== undefined && compareIdParts(parts, this.#lastParts) <= 0) return ''
+    this.#lastId = event.id
+    this.#lastParts = parts
+    return formatEventFrame(event)
   }
 
   /**
@@ -190,16 +211,22 @@ class StreamResponse {
    * larger chunks let one process feed more streams, at up to `flushInterval` ms of added latency.
    */
   #collect(event: StoredEvent): void {
-    this.#pending += this.#frames([event])
+    const frame = this.#frame(event)
+    if (frame === '') return
+    this.#pending += frame
+    this.#pendingFirst ??= event
+    this.#pendingLast = event
     // A burst of large events leaves early: what waits per stream stays bounded, and a reader that
     // cannot keep up still meets `maxBuffered` at the socket.
     if (this.#pending.length >= MAX_PENDING) this.#flushPending()
-    else if (this.#pending !== '') this.#flushTimer ??= setTimeout(() => this.#flushPending(), this.#ctx.flushInterval)
+    else this.#flushTimer ??= setTimeout(() => this.#flushPending(), this.#ctx.flushInterval)
   }
 
   #flushPending(): void {
-    const chunk = this.#takePending()
-    if (chunk !== '') this.#write(chunk)
+    const first = this.#pendingFirst
+    const last = this.#pendingLast
+    const text = this.#takePending()
+    if (text !== '' && first !== undefined && last !== undefined) this.#write(encodeShared(first, last, text))
   }
 
   /** Empties the collected frames (and stops their timer): whoever takes them writes them first. */
@@ -208,10 +235,12 @@ class StreamResponse {
     this.#flushTimer = undefined
     const chunk = this.#pending
     this.#pending = ''
+    this.#pendingFirst = undefined
+    this.#pendingLast = undefined
     return chunk
   }
 
-  #write(chunk: string): void {
+  #write(chunk: string | Buffer): void {
     if (this.#phase === 'finished') return
     const accepted = this.#res.write(chunk)
     this.#lastWriteAt = performance.now()

@@ -106,6 +106,30 @@ describe('mode=stream flushInterval (write coalescing)', () => {
     stream.abort()
   })
 
+  test('streams that went live at different events each get exactly their own events', async () => {
+    server = await startCountingHub({ flushInterval: 30 })
+    const hub = server.hub
+    const early = await openStream(server.url)
+    await early.waitFor((events) => events.length >= 1)
+    const first = await publishBurst(server, 5, 'a')
+    // Joins while `early` still holds the first burst: live from the head, then the same second burst.
+    const late = await openStream(server.url)
+    await late.waitFor((events) => events.length >= 1)
+    const resumed = await openStream(withQuery(server.url, { lastEventId: first[2]! }))
+    await resumed.waitFor((events) => appEvents(events).length >= 2)
+    const second = await publishBurst(server, 5, 'b')
+    const third = await publishBurst(server, 3, 'c')
+    await early.waitFor((events) => appEvents(events).length >= 13)
+    await late.waitFor((events) => appEvents(events).length >= 8)
+    await resumed.waitFor((events) => appEvents(events).length >= 10)
+    const next = await hub.publish({ data: 'last' })
+    for (const stream of [early, late, resumed]) await stream.waitFor((events) => events.at(-1)?.id === next)
+    expect(appEvents(early.events).map((event) => event.id)).toEqual([...first, ...second, ...third, next])
+    expect(appEvents(late.events).map((event) => event.id)).toEqual([...second, ...third, next])
+    expect(appEvents(resumed.events).map((event) => event.id)).toEqual([...first.slice(3), ...second, ...third, next])
+    for (const stream of [early, late, resumed]) stream.abort()
+  })
+
   test('default (0): one write per live event', async () => {
     const counting = await startCountingHub({})
     server = counting
