@@ -1,4 +1,4 @@
-import { type IncomingHttpHeaders, type IncomingMessage, type Server, createServer, request } from 'node:http'
+import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createParser } from 'eventsource-parser'
 import { type EventHub, type EventHubOptions, createEventHub } from '../../../src/server'
@@ -15,20 +15,38 @@ export interface TestServer {
   server: Server
   /** `http://127.0.0.1:<port>/events` */
   url: string
+  /** The hub's `res.write` calls per response, in request order. */
+  writes: number[]
   close(): Promise<void>
 }
 
 /** A real node:http server on 127.0.0.1, port 0, serving the hub on every path. */
-export async function startHub(options: EventHubOptions = {}): Promise<TestServer> {
+export function startHub(options: EventHubOptions = {}): Promise<TestServer> {
   const hub = createEventHub(options)
+  return serve(hub, (req, res) => hub.handle(req, res))
+}
+
+/**
+ * A real node:http server on 127.0.0.1, port 0, answering every request with `handle` (a hub's,
+ * a topic hub's) and counting each response's `res.write` calls; `close()` closes `hub`.
+ */
+export async function serve(hub: EventHub, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<TestServer> {
+  const writes: number[] = []
   const server = createServer((req, res) => {
-    void hub.handle(req, res)
+    const index = writes.push(0) - 1
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean
+    res.write = ((...args: unknown[]) => {
+      writes[index]! += 1
+      return write(...args)
+    }) as ServerResponse['write']
+    void handle(req, res)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
     hub,
     server,
+    writes,
     url: `http://127.0.0.1:${port}/events`,
     async close() {
       await hub.close({ timeout: 1000 })

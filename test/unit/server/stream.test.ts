@@ -75,8 +75,9 @@ describe('mode=stream', () => {
     stream.abort()
   })
 
-  test('events published while replay runs are delivered once, in order', async () => {
-    server = await startHub()
+  // flushInterval 20: live events collected for a write while the stream still replays.
+  test.each([0, 20])('events published while replay runs are delivered once, in order (flushInterval %i)', async (flushInterval) => {
+    server = await startHub({ flushInterval })
     const hub = server.hub
     for (let index = 0; index < 2000; index += 1) await hub.publish({ data: `r${index}` })
     const streamPromise = openStream(withQuery(server.url, { lastEventId: '0-0' }))
