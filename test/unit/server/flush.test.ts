@@ -1,8 +1,7 @@
 import { request } from 'node:http'
-import { connect } from 'node:net'
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { createTopicHub } from '../../../src/server'
-import { type ParsedEvent, type TestServer, appEvents, eventually, openStream, parseEvents, serve, startHub, withQuery } from './helpers'
+import { type ParsedEvent, type TestServer, appEvents, eventually, openStalledReader, openStream, parseEvents, serve, startHub, withQuery } from './helpers'
 
 interface ChunkedStream {
   /** Body chunks as the client's socket delivered them. */
@@ -238,13 +237,7 @@ describe('mode=stream flushInterval (write coalescing)', () => {
   test('a reader that stops reading is still dropped at maxBuffered', async () => {
     server = await startHub({ flushInterval: 20, maxBuffered: 256 * 1024, stallTimeout: 60_000 })
     const hub = server.hub
-    const { port } = new URL(server.url)
-    const socket = connect(Number(port), '127.0.0.1')
-    socket.on('error', () => {})
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-    socket.pause()
-    socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
-    await eventually(() => hub.stats().connections.stream === 1)
+    const socket = await openStalledReader(server)
     const chunk = 'z'.repeat(64 * 1024)
     // Keep publishing until the hub drops the stream (bounded): kernel buffers fill first, then
     // Node's, then the grace passes and a flush finds more than maxBuffered unsent.

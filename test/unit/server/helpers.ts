@@ -1,5 +1,5 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer, request } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, type Socket, connect } from 'node:net'
 import { createParser } from 'eventsource-parser'
 import { type EventHub, type EventHubOptions, createEventHub } from '../../../src/server'
 
@@ -213,4 +213,18 @@ export function withQuery(url: string, params: Record<string, string | number>):
   const target = new URL(url)
   for (const [key, value] of Object.entries(params)) target.searchParams.set(key, String(value))
   return target.toString()
+}
+
+/**
+ * A raw socket that requests a stream and never reads: the hub's writes fill the kernel's and
+ * Node's buffers (for stall and `maxBuffered` tests). Resolves once the hub holds the stream.
+ */
+export async function openStalledReader(server: TestServer): Promise<Socket> {
+  const socket = connect(Number(new URL(server.url).port), '127.0.0.1')
+  socket.on('error', () => {})
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+  socket.pause()
+  socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+  await eventually(() => server.hub.stats().connections.stream === 1)
+  return socket
 }

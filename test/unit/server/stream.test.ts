@@ -1,6 +1,5 @@
-import { connect } from 'node:net'
 import { afterEach, describe, expect, test } from 'vitest'
-import { type TestServer, appEvents, eventually, openStream, startHub, withQuery } from './helpers'
+import { type TestServer, appEvents, eventually, openStalledReader, openStream, startHub, withQuery } from './helpers'
 
 let server: TestServer | undefined
 afterEach(async () => {
@@ -190,13 +189,7 @@ describe('mode=stream heartbeats and stalls', () => {
   test('a stream whose socket accepts nothing for stallTimeout is dropped', async () => {
     server = await startHub({ minPing: 0.05, ping: 0.05, stallTimeout: 300, maxBuffered: 1e9 })
     const hub = server.hub
-    const { port } = new URL(server.url)
-    const socket = connect(Number(port), '127.0.0.1')
-    socket.on('error', () => {})
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-    socket.pause()
-    socket.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
-    await eventually(() => hub.stats().connections.stream === 1)
+    const socket = await openStalledReader(server)
     // Fill the kernel's and Node's buffers once, then stay quiet.
     const chunk = 'z'.repeat(64 * 1024)
     for (let index = 0; index < 300; index += 1) {
