@@ -18,7 +18,7 @@ import {
   type ResilientEventSourceOptions,
 } from './options'
 import type { EventStreamMessage } from './parser/types'
-import { createBackoff, MIN_DELAY, type Backoff } from './retry'
+import { createBackoff, MAX_TIMER, MIN_DELAY, type Backoff } from './retry'
 import { StatsRecorder, type StreamStats } from './stats'
 import { probe, transportsByName } from './transports/index'
 import type { ConnectRequest, Transport, TransportHandle, TransportName, TransportSink } from './transports/types'
@@ -80,6 +80,13 @@ type Handler<E> = ((event: E) => void) | null
 
 const retryable = (code: StreamErrorCode, message: string, cause?: unknown): StreamError =>
   new StreamError(code, message, { retryable: true, cause })
+
+/**
+ * A numeric option from plain JavaScript: `value` up to `max` when it is a number (or numeric
+ * string) ≥ `min`; otherwise (NaN, negative, junk) `fallback`, the documented default.
+ */
+const within = <T>(value: unknown, min: number, max: number, fallback: T): number | T =>
+  (value as number) >= min ? Math.min(+(value as number), max) : fallback
 
 /**
  * A drop-in `EventSource` that keeps delivering where native EventSource stalls: it detects
@@ -191,7 +198,7 @@ export class ResilientEventSource extends EventTarget {
     this.#origin = resolved.origin
     this.#options = options
     this.withCredentials = !!options.withCredentials
-    this.#lastEventId = options.lastEventId ?? ''
+    this.#lastEventId = `${options.lastEventId ?? ''}`
     const env = (this.#env = createEnv({
       ...options.env,
       fetch: options.fetch ?? options.env?.fetch,
@@ -200,7 +207,7 @@ export class ResilientEventSource extends EventTarget {
     const ladder = (this.#ladder = (options.transports ?? DEFAULT_TRANSPORTS).map((entry) =>
       typeof entry === 'string' ? transportsByName[entry] : entry,
     ))
-    if (!ladder.length || !ladder.every(Boolean)) throw new TypeError('ResilientEventSource: invalid transports ' + options.transports)
+    if (!ladder.length || !ladder.every((transport) => transport?.open)) throw new TypeError('ResilientEventSource: invalid transports ' + options.transports)
     this.#backoff = createBackoff(options.retry, env.random)
     const dedupe = options.dedupe ?? DEFAULT_DEDUPE
     if (dedupe !== false) this.#seen = createIdWindow(dedupe)
@@ -511,11 +518,11 @@ export class ResilientEventSource extends EventTarget {
     this.#pendingReason = undefined
     if (this.#attempt !== attempt) return
     if (transport.mode === 'stream' && this.#canaryExpected) {
-      this.#armCanary(attempt, (this.#options.canaryTimeout as number | undefined) ?? DEFAULT_CANARY_TIMEOUT)
+      this.#armCanary(attempt, within(this.#options.canaryTimeout, 1, MAX_TIMER, DEFAULT_CANARY_TIMEOUT))
     } else if (transport.mode === 'close') {
       // A held `close` response still ends (the server's `wait`), so its canary may arrive late
       // without anything being wrong; only a response that never ends is a failure.
-      const ms = ((this.#options.wait ?? DEFAULT_WAIT) + DEADLINE_MARGIN) * 1000
+      const ms = ((request.wait ?? DEFAULT_WAIT) + DEADLINE_MARGIN) * 1000
       this.#armTimer(attempt, ms, () => this.#fail(attempt, retryable('timeout', `no end of the batch in ${ms} ms`)))
     }
     attempt.handle = transport.open(request, this.#sink(attempt), this.#env)
@@ -540,9 +547,10 @@ export class ResilientEventSource extends EventTarget {
       method: options.method ?? DEFAULT_METHOD,
       body: options.body,
       withCredentials: this.withCredentials,
-      maxEventSize: options.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE,
+      maxEventSize: within(options.maxEventSize, 1, Infinity, DEFAULT_MAX_EVENT_SIZE),
+      // The server clamps `ping` (5–30 s, junk ⇒ its default); `wait` also sets the client's deadlines.
       ping: options.ping,
-      wait: options.wait,
+      wait: within(options.wait, 0, DEFAULT_WAIT, undefined),
       protocolQuery: options.protocolQuery ?? true,
       eventTypes: [...this.#listenedTypes.keys()],
     }
@@ -728,7 +736,12 @@ export class ResilientEventSource extends EventTarget {
 
   #retry(error: StreamError): void {
     if (this.#readyState === 2) return
-    const delay = this.#backoff.delay(++this.#failures, error)
+    let delay: number | false
+    try {
+      delay = this.#backoff.delay(++this.#failures, error)
+    } catch (cause) {
+      return this.#terminate(new StreamError(error.code, 'the retry function threw', { cause }))
+    }
     if (delay === false) return this.#terminate(error)
     this.#readyState = 0
     this.#stats.reconnects += 1
@@ -789,7 +802,7 @@ export class ResilientEventSource extends EventTarget {
 
   #scheduleUpgrade(ms: number): void {
     this.#env.clearTimeout(this.#upgradeTimer)
-    this.#upgradeTimer = this.#env.setTimeout(() => (this.#upgradePending = true), Math.max(0, ms))
+    this.#upgradeTimer = this.#env.setTimeout(() => (this.#upgradePending = true), within(ms, 0, MAX_TIMER, 0))
   }
 
   /** The attempt delivered (canary, first event, or a completed poll): the path works. */

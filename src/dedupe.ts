@@ -15,7 +15,8 @@ export function createIdWindow(size: number): IdWindow {
   return {
     has: (id) => seen.has(id),
     add(id) {
-      if (size <= 0) return
+      // NaN or junk (plain JavaScript) compares false: de-dup off, like 0.
+      if (!(size > 0)) return
       seen.add(id)
       if (seen.size > size) seen.delete(seen.values().next().value!)
     },

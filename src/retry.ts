@@ -38,13 +38,17 @@ export type RetryOption = RetryOptions | RetryFunction | false
 export const MIN_DELAY = 100
 /** Cap of a server-requested wait (`Retry-After`, `_backoff`). */
 export const MAX_SERVER_DELAY = 5 * 60_000
+/** Cap of every delay (≈ 11.6 days): platforms fire timers past 2³¹ − 1 ms at once. */
+export const MAX_TIMER = 1e9
 
 /** A backoff policy with the server's hints applied. */
 export interface Backoff {
   /**
    * @param attempt - failed attempts in a row, 1 for the first retry
    * @param error - why the last attempt failed
-   * @returns the delay in ms, or `false` to give up
+   * @returns the delay in ms, clamped to 100 ms – {@link MAX_TIMER} (100 ms when it is not a
+   *   number), or `false` to give up
+   * @throws what a `retry` function throws
    */
   delay(attempt: number, error: StreamError): number | false
   /** The stream's `retry:` field: replaces the default base delay, raises an explicit `initialDelay`. */
@@ -54,38 +58,43 @@ export interface Backoff {
 /**
  * Full-jitter exponential backoff: uniform between 100 ms and
  * `min(maxDelay, base × factor^(attempt-1))`. A server's `Retry-After` (in `error.retryAfter`) wins: that wait plus
- * `random(0, half of it)`, capped at 5 minutes.
+ * `random(0, half of it)`, capped at 5 minutes. Whatever the settings or the function return
+ * (NaN, negative, `Infinity`, a string), a delay stays within 100 ms – {@link MAX_TIMER}, so no
+ * value turns into a hot loop.
  * @param option - the `retry` option
  * @param random - a `Math.random`-like source (injected for tests)
  * @returns the policy
  */
 export function createBackoff(option: RetryOption | undefined, random: () => number): Backoff {
   let serverBase: number | undefined
-  const settings = typeof option === 'object' ? option : {}
+  // `Object()`: `null` or a number (from plain JavaScript) read as no settings.
+  const settings: RetryOptions = Object(option)
   const initialDelay = settings.initialDelay ?? 1000
   const maxDelay = settings.maxDelay ?? 30_000
   const factor = settings.factor ?? 2
   const maxAttempts = settings.maxAttempts ?? Infinity
+  const pick = (attempt: number, error: StreamError): number | false => {
+    if (option === false) return false
+    if (typeof option === 'function') return option(attempt, error)
+    if (attempt > maxAttempts) return false
+    if (error.retryAfter !== undefined) {
+      const wait = error.retryAfter
+      return Math.min(MAX_SERVER_DELAY, wait + random() * (wait / 2))
+    }
+    // The stream's `retry:` replaces the default base; an explicit `initialDelay` stays a floor.
+    const base = Math.max(serverBase ?? initialDelay, settings.initialDelay ?? 0)
+    const window = Math.min(maxDelay, base * factor ** Math.max(0, attempt - 1))
+    // Uniform over [floor, window]: clamping draws below the floor would pile them up there.
+    return MIN_DELAY + random() * (window - MIN_DELAY)
+  }
   return {
     setServerBase(ms) {
       serverBase = ms
     },
     delay(attempt, error) {
-      if (option === false) return false
-      if (typeof option === 'function') {
-        const chosen = option(attempt, error)
-        return chosen === false ? false : Math.max(0, chosen)
-      }
-      if (attempt > maxAttempts) return false
-      if (error.retryAfter !== undefined) {
-        const wait = Math.max(0, error.retryAfter)
-        return Math.min(MAX_SERVER_DELAY, wait + random() * (wait / 2))
-      }
-      // The stream's `retry:` replaces the default base; an explicit `initialDelay` stays a floor.
-      const base = Math.max(serverBase ?? initialDelay, settings.initialDelay ?? 0)
-      const window = Math.min(maxDelay, base * factor ** Math.max(0, attempt - 1))
-      // Uniform over [floor, window]: clamping draws below the floor would pile them up there.
-      return window <= MIN_DELAY ? MIN_DELAY : MIN_DELAY + random() * (window - MIN_DELAY)
+      const ms = pick(attempt, error)
+      // NaN (from a NaN setting, or a function returning junk) compares false: the floor.
+      return ms === false ? ms : Math.min(Math.max(ms, MIN_DELAY), MAX_TIMER) || MIN_DELAY
     },
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { StreamError } from '../../../src/errors'
-import { createBackoff, MAX_SERVER_DELAY, MIN_DELAY } from '../../../src/retry'
+import { createBackoff, MAX_SERVER_DELAY, MAX_TIMER, MIN_DELAY } from '../../../src/retry'
 
 const network = new StreamError('network', 'down', { retryable: true })
 
@@ -51,8 +51,23 @@ describe('full-jitter backoff', () => {
   test('maxAttempts gives up; false never retries; a function decides', () => {
     expect(createBackoff({ maxAttempts: 2 }, () => 0).delay(3, network)).toBe(false)
     expect(createBackoff(false, () => 0).delay(1, network)).toBe(false)
-    const custom = createBackoff((attempt) => (attempt > 2 ? false : attempt * 10), () => 0)
-    expect([1, 2, 3].map((n) => custom.delay(n, network))).toEqual([10, 20, false])
+    const custom = createBackoff((attempt) => (attempt > 2 ? false : attempt * 150), () => 0)
+    expect([1, 2, 3].map((n) => custom.delay(n, network))).toEqual([150, 300, false])
+  })
+
+  test('every delay stays within 100 ms – MAX_TIMER, whatever the settings or the function return', () => {
+    const from = (value: unknown): number | false => createBackoff(() => value as number, () => 0.5).delay(1, network)
+    expect([10, 0, -1, NaN, undefined, '0', Infinity, 1e12].map(from)).toEqual([
+      MIN_DELAY, MIN_DELAY, MIN_DELAY, MIN_DELAY, MIN_DELAY, MIN_DELAY, MAX_TIMER, MAX_TIMER,
+    ])
+    for (const settings of [{ initialDelay: NaN }, { factor: NaN }, { maxDelay: -1 }, { initialDelay: 1e15, maxDelay: Infinity }]) {
+      for (const draw of [0, 0.5, 1]) {
+        const delay = createBackoff(settings, () => draw).delay(3, network) as number
+        expect(delay >= MIN_DELAY && delay <= MAX_TIMER).toBe(true)
+      }
+    }
+    const retryAfter = new StreamError('http-status', '503', { retryable: true, status: 503, retryAfter: 0 })
+    expect(createBackoff({}, () => 0).delay(1, retryAfter)).toBe(MIN_DELAY)
   })
 
   test('custom initialDelay, factor and maxDelay', () => {
