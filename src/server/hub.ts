@@ -27,7 +27,11 @@ export interface RetentionOptions {
   maxAge?: number
 }
 
-/** Options of {@link createEventHub}. Durations follow the query parameters: `ping`/`wait` in s. */
+/**
+ * Options of {@link createEventHub}. Durations follow the query parameters: `ping`/`wait` in s.
+ * A numeric option that is not a number (NaN, a string) takes its default; a number outside its
+ * range is clamped (timers at most 2³¹ − 1 ms).
+ */
 export interface EventHubOptions {
   /**
    * The event log. Closed by `hub.close()` only when the hub created it.
@@ -43,7 +47,8 @@ export interface EventHubOptions {
    */
   ping?: number
   /**
-   * Lowest heartbeat interval a client may ask for, in seconds. Lower it only in tests.
+   * Lowest heartbeat interval a client may ask for, in seconds (clamped to 0.05–30). Lower it
+   * only in tests.
    * @defaultValue 5
    */
   minPing?: number
@@ -57,7 +62,8 @@ export interface EventHubOptions {
   batch?: BatchOptions
   /**
    * Streams end with `_end {reason:"rotate"}` after this many ms, ±10 % jitter, so long-lived
-   * connections re-balance and never hit proxy lifetime limits. `0` disables rotation.
+   * connections re-balance and never hit proxy lifetime limits. `0` (or a negative number, or
+   * `Infinity`) disables rotation; other values are clamped to at least 100 ms.
    * @defaultValue 600000 (10 minutes)
    */
   rotateAfter?: number
@@ -92,11 +98,15 @@ export interface EventHubOptions {
    */
   maxConnections?: number
   /**
-   * The delay suggested to clients turned away by `maxConnections`, in ms (clients add jitter).
+   * The delay suggested to clients turned away by `maxConnections`, in ms (clients add jitter);
+   * at least 1000.
    * @defaultValue 10000
    */
   overloadRetry?: number
-  /** Cross-origin access; without it no CORS headers are sent and preflights get 403. */
+  /**
+   * Cross-origin access; without it no CORS headers are sent and preflights get 403.
+   * `createEventHub` throws a `TypeError` when `origins` is not an array of strings or `'*'`.
+   */
   cors?: CorsOptions
   /** Start tokens: how long one is remembered (ms) and how many at most. */
   startTokens?: { ttl?: number; maxEntries?: number }
@@ -181,21 +191,26 @@ export interface EventHub {
  * ```
  */
 export function createEventHub(options: EventHubOptions = {}): EventHub {
+  // Numeric options from plain JavaScript (a NaN from parseInt, a string from process.env): a
+  // non-number takes the default, a number is clamped into its range, so no value can make a
+  // timer fire every tick. Only shapes that cannot mean anything throw (`cors`).
+  const cors = checkCors(options.cors)
   const now = options.now ?? Date.now
   const ownsStore = options.store === undefined
   const store = options.store ?? createMemoryStore({ ...options.retention, now })
-  const maxWait = finiteOr(options.wait, 25, 0)
-  const minPing = finiteOr(options.minPing, 5, 0.001)
+  const maxWait = finiteOr(options.wait, 25, 0, MAX_TIMER_MS / 1000)
+  const minPing = finiteOr(options.minPing, 5, MIN_PING, 30)
   const limits: QueryLimits = {
     defaultWait: maxWait,
     maxWait,
-    defaultPing: Math.min(30, Math.max(minPing, finiteOr(options.ping, 15, minPing))),
+    defaultPing: Math.max(minPing, finiteOr(options.ping, 15, minPing, 30)),
     minPing,
-    maxPing: Math.max(30, minPing),
+    maxPing: 30,
   }
   const maxEventSize = finiteOr(options.maxEventSize, 1_048_576, 1)
-  const maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY
-  const overloadRetry = finiteOr(options.overloadRetry, 10_000, 0)
+  const maxConnections = numberOr(options.maxConnections, Number.POSITIVE_INFINITY, 0)
+  // Clients wait at least this long: `Retry-After` is whole seconds (≥ 1) anyway.
+  const overloadRetry = finiteOr(options.overloadRetry, 10_000, 1000, MAX_TIMER_MS)
   const connections = new Set<TrackedConnection>()
   const listeners = new Set<StoreListener>()
   let unsubscribe: (() => void) | undefined
@@ -205,8 +220,8 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
   const context: HubContext = {
     store,
     startTokens: new StartTokens({
-      ttl: options.startTokens?.ttl ?? 600_000,
-      maxEntries: options.startTokens?.maxEntries ?? 100_000,
+      ttl: numberOr(options.startTokens?.ttl, 600_000, 0),
+      maxEntries: numberOr(options.startTokens?.maxEntries, 100_000, 1),
       now,
     }),
     now,
@@ -214,12 +229,12 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     batch: {
       maxEvents: Math.floor(finiteOr(options.batch?.maxEvents, 100, 1)),
       maxBytes: finiteOr(options.batch?.maxBytes, 262_144, 1),
-      burst: finiteOr(options.batch?.burst, 20, 0),
+      burst: finiteOr(options.batch?.burst, 20, 0, MAX_TIMER_MS),
     },
-    rotateAfter: options.rotateAfter ?? 600_000,
+    rotateAfter: rotation(options.rotateAfter),
     maxBuffered: finiteOr(options.maxBuffered, 1_048_576, 0),
-    stallTimeout: finiteOr(options.stallTimeout, 30_000, 0),
-    flushInterval: finiteOr(options.flushInterval, 0, 0),
+    stallTimeout: finiteOr(options.stallTimeout, 30_000, 0, MAX_TIMER_MS),
+    flushInterval: finiteOr(options.flushInterval, 0, 0, MAX_TIMER_MS),
     replayPageSize: 500,
     listen(listener) {
       listeners.add(listener)
@@ -249,10 +264,10 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value)
-      const cors = applyCors(req, res, options.cors)
+      const verdict = applyCors(req, res, cors)
       if (req.method === 'OPTIONS') {
-        if (cors === 'denied') return sendError(res, 403, 'origin-not-allowed', 'This Origin is not allowed')
-        if (cors === 'allowed' && options.cors !== undefined) applyPreflight(res, options.cors)
+        if (verdict === 'denied') return sendError(res, 403, 'origin-not-allowed', 'This Origin is not allowed')
+        if (verdict === 'allowed' && cors !== undefined) applyPreflight(res, cors)
         res.writeHead(204, { Allow: 'GET, OPTIONS' })
         res.end()
         return
@@ -287,7 +302,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
   function close(closeOptions: CloseOptions = {}): Promise<void> {
     closing ??= (async () => {
       const open = [...connections]
-      const spread = finiteOr(closeOptions.spread, 0, 0)
+      const spread = finiteOr(closeOptions.spread, 0, 0, MAX_TIMER_MS)
       const timers: ReturnType<typeof setTimeout>[] = []
       for (const connection of open) {
         // Held close/poll requests are answered at once; streams may be spread out so their
@@ -295,7 +310,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
         if (connection.mode !== 'stream' || spread === 0) connection.drain()
         else timers.push(setTimeout(() => connection.drain(), context.random() * spread))
       }
-      const timeout = spread + finiteOr(closeOptions.timeout, 10_000, 0)
+      const timeout = Math.min(MAX_TIMER_MS, spread + finiteOr(closeOptions.timeout, 10_000, 0))
       await Promise.race([
         Promise.all(open.map((connection) => connection.done)),
         new Promise<void>((resolve) => {
@@ -326,6 +341,49 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
   return { handle, publish, close, stats }
 }
 
-function finiteOr(value: number | undefined, fallback: number, min: number): number {
-  return value !== undefined && Number.isFinite(value) ? Math.max(min, value) : fallback
+/** Longest delay timers keep: Node fires a longer one after 1 ms (a tight loop when re-armed). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** Lowest `minPing`, in s: the tests' 50 ms; below it heartbeats turn into a busy loop. */
+const MIN_PING = 0.05
+/** Shortest stream rotation, in ms: every rotation is a reconnect. */
+const MIN_ROTATE = 100
+
+/**
+ * @returns `value` clamped to [min, max] when it is a finite number; `fallback` otherwise
+ *   (NaN, ±Infinity, a string, null, undefined)
+ */
+function finiteOr(value: unknown, fallback: number, min: number, max = Number.POSITIVE_INFINITY): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback
+}
+
+/** Like {@link finiteOr}, with `Infinity` a value (no limit). */
+function numberOr(value: unknown, fallback: number, min: number): number {
+  return typeof value === 'number' && !Number.isNaN(value) ? Math.max(min, value) : fallback
+}
+
+/**
+ * `rotateAfter`: `0`, a negative number or `Infinity` never rotates; a non-number takes the
+ * default; otherwise 100 ms – 2³¹ − 1 ms less the 10 % jitter.
+ */
+function rotation(value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) return 600_000
+  return value > 0 && Number.isFinite(value) ? Math.min(MAX_TIMER_MS / 1.1, Math.max(MIN_ROTATE, value)) : 0
+}
+
+/**
+ * @returns the CORS options, with `maxAge` a whole number of seconds; `null` counts as none
+ * @throws TypeError when `origins` is neither an array of strings nor `'*'`, or `allowHeaders`
+ *   is not an array of strings (a string would match origins by substring)
+ */
+function checkCors(cors: CorsOptions | null | undefined): CorsOptions | undefined {
+  if (cors == null) return undefined
+  const strings = (value: unknown): boolean => Array.isArray(value) && value.every((item) => typeof item === 'string')
+  if (typeof cors !== 'object') throw new TypeError(`createEventHub: cors must be an object, got ${typeof cors}`)
+  if (cors.origins !== '*' && !strings(cors.origins)) {
+    throw new TypeError(`createEventHub: cors.origins must be an array of origins or '*', got ${JSON.stringify(cors.origins)}`)
+  }
+  if (cors.allowHeaders !== undefined && !strings(cors.allowHeaders)) {
+    throw new TypeError(`createEventHub: cors.allowHeaders must be an array of header names, got ${JSON.stringify(cors.allowHeaders)}`)
+  }
+  return { ...cors, maxAge: Math.floor(finiteOr(cors.maxAge, 600, 0)) }
 }
