@@ -855,8 +855,15 @@ export class ResilientEventSource extends EventTarget {
   #subscribeNetwork(): () => void {
     return this.#env.onNetworkChange((online) => {
       if (this.#readyState === 2) return
-      if (online && this.#steppedDown) this.#upgradePending = true
-      const waiting = this.#waitingOnline || this.#retryTimer !== undefined
+      const attempt = this.#attempt
+      let held
+      if (online && this.#steppedDown) {
+        this.#upgradePending = true
+        // A held `close`/`poll` attempt that delivered nothing: drop it and go up now rather than
+        // when the server ends the batch (the cursor is unchanged, so nothing is lost).
+        if ((held = attempt?.handle && !attempt.delivered)) this.#endAttempt()
+      }
+      const waiting = held || this.#waitingOnline || this.#retryTimer !== undefined
       if (online ? !waiting : this.#retryTimer === undefined) return
       this.#env.clearTimeout(this.#retryTimer)
       this.#retryTimer = undefined

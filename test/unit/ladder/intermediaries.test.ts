@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from 'vitest'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { sequence, startLadderRig, type LadderRig } from '../../support/ladder-rig'
 import { record, until } from '../client/helpers'
 
@@ -143,6 +143,44 @@ describe('cursor without events', () => {
     await rig.publish(3, 0)
     await until(() => r.messages.length === 3, 'three events after the reconnect')
     expect(r.messages.map((m) => m.data)).toEqual(sequence(3))
+    r.es.close()
+  })
+})
+
+describe('online while stepped down', () => {
+  // Node has no window: give globalThis the online event and navigator.onLine a page has.
+  const target = new EventTarget()
+  const globals = globalThis as unknown as Record<string, unknown>
+  beforeEach(() => {
+    globals.addEventListener = target.addEventListener.bind(target)
+    globals.removeEventListener = target.removeEventListener.bind(target)
+    Object.defineProperty(globalThis, 'navigator', { value: { onLine: true }, configurable: true })
+  })
+  afterEach(() => {
+    delete globals.addEventListener
+    delete globals.removeEventListener
+  })
+
+  test('ends a held sse-close batch that delivered nothing and probes upward at once; nothing lost', async () => {
+    // The hub holds a close request up to 5 s: without the early end the upgrade waits for that.
+    rig = await startLadderRig('hold-until-close')
+    const r = record(rig.url, { canaryTimeout: 800 })
+    await until(() => r.es.transport === 'sse-close', 'step down to sse-close', 8000)
+    await rig.publish(2, 10)
+    await until(() => r.messages.length === 2, '2 events on sse-close', 8000)
+    await until(() => rig!.hub.stats().connections.close === 1, 'a held close request', 3000)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const before = Date.now()
+    target.dispatchEvent(new Event('online'))
+    await until(() => r.es.transport === 'fetch', 'upgrade to fetch', 3000)
+    expect(Date.now() - before).toBeLessThan(1500)
+    expect(r.changes.at(-1)).toMatchObject({ previous: 'sse-close', transport: 'fetch', reason: 'upgrade' })
+    // The path still buffers: back down, and every event arrives once, in order.
+    await rig.publish(3, 10)
+    await until(() => r.messages.length >= 5, '5 events', 10_000)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(r.messages.map((m) => m.data)).toEqual(sequence(5))
+    expect(r.es.transport).toBe('sse-close')
     r.es.close()
   })
 })
