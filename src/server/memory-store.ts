@@ -10,7 +10,8 @@ export interface MemoryStoreOptions {
    */
   maxEvents?: number
   /**
-   * Longest time an event is retained, in ms.
+   * Longest time an event is retained, in ms; `Infinity` keeps events until `maxEvents` pushes
+   * them out. NaN or a negative value throws a `RangeError`.
    * @defaultValue 600000 (10 minutes)
    */
   maxAge?: number
@@ -46,7 +47,12 @@ class MemoryStore implements EventStore {
       throw new RangeError(`maxEvents must be a positive integer, got ${maxEvents}`)
     }
     this.#capacity = maxEvents
-    this.#maxAge = options.maxAge ?? 600_000
+    const maxAge = options.maxAge ?? 600_000
+    // NaN would keep every event forever (no age compares as older than it).
+    if (typeof maxAge !== 'number' || !(maxAge >= 0)) {
+      throw new RangeError(`maxAge must be a number of ms ≥ 0 (Infinity: no age limit), got ${maxAge}`)
+    }
+    this.#maxAge = maxAge
     this.#now = options.now ?? Date.now
     // Grown on demand up to the capacity, so a large maxEvents costs nothing until used.
     this.#ring = []

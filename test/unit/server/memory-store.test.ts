@@ -169,4 +169,11 @@ describe('createMemoryStore', () => {
   test('rejects a bad maxEvents', () => {
     expect(() => createMemoryStore({ maxEvents: 0 })).toThrow(RangeError)
   })
+
+  test('rejects a maxAge that is not a number ≥ 0 (NaN would keep every event forever)', () => {
+    for (const maxAge of [Number.NaN, -1, '60000' as unknown as number]) {
+      expect(() => createMemoryStore({ maxAge })).toThrow(/maxAge/)
+    }
+    expect(() => createMemoryStore({ maxAge: Number.POSITIVE_INFINITY })).not.toThrow()
+  })
 })
