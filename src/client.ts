@@ -199,6 +199,8 @@ export class ResilientEventSource extends EventTarget {
     this.#options = options
     this.withCredentials = !!options.withCredentials
     this.#lastEventId = `${options.lastEventId ?? ''}`
+    // No header can carry a line break or NUL (a server's id never has one): refuse it here, not by retrying forever.
+    if (/[\r\n\0]/.test(this.#lastEventId)) throw new TypeError('ResilientEventSource: invalid lastEventId')
     const env = (this.#env = createEnv({
       ...options.env,
       fetch: options.fetch ?? options.env?.fetch,

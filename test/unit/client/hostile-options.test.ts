@@ -252,6 +252,17 @@ describe('values that cannot mean anything: the constructor throws a TypeError n
     expect(live.count('/never')).toBe(0)
   })
 
+  test.each([
+    ['a line feed', '5-0\n6-0'],
+    ['a carriage return', '5-0\r'],
+    ['a NUL', '5\u00000'],
+  ])('a lastEventId with %s (no header can carry it)', (_name, lastEventId) => {
+    expect(() => new ResilientEventSource(`${live.origin}/never`, hostile({ lastEventId }))).toThrow(
+      expect.objectContaining({ name: 'TypeError', message: expect.stringContaining('lastEventId') }),
+    )
+    expect(live.count('/never')).toBe(0)
+  })
+
   test('an unparseable URL throws SyntaxError', () => {
     expect(() => new ResilientEventSource('http://[nope')).toThrow(SyntaxError)
   })
