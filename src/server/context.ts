@@ -1,3 +1,4 @@
+import type { ChunkEncoder } from './modes/stream'
 import type { HubMode } from './query'
 import type { StartTokens } from './start-tokens'
 import type { EventStore, StoreListener } from './store'
@@ -47,6 +48,8 @@ export interface HubContext {
   readonly stallTimeout: number
   /** Live events of a stream are written together at most every this many ms; `0` writes each at once. */
   readonly flushInterval: number
+  /** Encodes a coalesced stream chunk once for all the hub's streams that flush the same events. */
+  readonly encodeChunk: ChunkEncoder
   /** Events read per store page while a stream replays. */
   readonly replayPageSize: number
   /** Receives every appended event (one store subscription shared by all responses). */

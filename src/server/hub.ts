@@ -7,7 +7,7 @@ import { createMemoryStore } from './memory-store'
 import { serveClose } from './modes/close'
 import { sendOverload } from './modes/overload'
 import { servePoll } from './modes/poll'
-import { serveStream } from './modes/stream'
+import { createChunkEncoder, serveStream } from './modes/stream'
 import { type HubMode, isQueryProblem, parseHubRequest, type QueryLimits } from './query'
 import { StartTokens } from './start-tokens'
 import type { EventInput, EventStore, StoreListener } from './store'
@@ -235,6 +235,7 @@ export function createEventHub(options: EventHubOptions = {}): EventHub {
     maxBuffered: finiteOr(options.maxBuffered, 1_048_576, 0),
     stallTimeout: finiteOr(options.stallTimeout, 30_000, 0, MAX_TIMER_MS),
     flushInterval: finiteOr(options.flushInterval, 0, 0, MAX_TIMER_MS),
+    encodeChunk: createChunkEncoder(),
     replayPageSize: 500,
     listen(listener) {
       listeners.add(listener)

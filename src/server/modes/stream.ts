@@ -29,19 +29,23 @@ function idPartsOf(event: StoredEvent): EventIdParts {
   return parts
 }
 
-/**
- * The last coalesced chunk, encoded. Streams that are live together collect the same events
- * between flushes and their timers fire in the same pass: they share one buffer instead of each
- * flattening and encoding its own copy. Keyed by the first and last event (object identity):
- * streams fed by one subscription that took the same first and last event took the same frames.
- */
-let sharedChunk: { first: StoredEvent; last: StoredEvent; text: number; chunk: Buffer } | undefined
+/** Encodes a coalesced chunk, or returns the same buffer another stream of the hub just encoded. */
+export type ChunkEncoder = (first: StoredEvent, last: StoredEvent, text: string) => Buffer
 
-function encodeShared(first: StoredEvent, last: StoredEvent, text: string): Buffer {
-  if (sharedChunk?.first === first && sharedChunk.last === last && sharedChunk.text === text.length) return sharedChunk.chunk
-  const chunk = Buffer.from(text)
-  sharedChunk = { first, last, text: text.length, chunk }
-  return chunk
+/**
+ * One per hub: the last coalesced chunk, encoded. Streams that are live together collect the same
+ * events between flushes and their timers fire in the same pass: they share one buffer instead of
+ * each encoding its own copy. Keyed by the first and last event (object identity) and the length:
+ * streams fed by the hub's one subscription that took the same first and last event took the same
+ * frames.
+ */
+export function createChunkEncoder(): ChunkEncoder {
+  let last: { first: StoredEvent; last: StoredEvent; length: number; chunk: Buffer } | undefined
+  return (first, end, text) => {
+    if (last?.first === first && last.last === end && last.length === text.length) return last.chunk
+    last = { first, last: end, length: text.length, chunk: Buffer.from(text) }
+    return last.chunk
+  }
 }
 
 function parseIdOrThrow(id: string): EventIdParts {
@@ -226,7 +230,7 @@ class StreamResponse {
     const first = this.#pendingFirst
     const last = this.#pendingLast
     const text = this.#takePending()
-    if (text !== '' && first !== undefined && last !== undefined) this.#write(encodeShared(first, last, text))
+    if (text !== '' && first !== undefined && last !== undefined) this.#write(this.#ctx.encodeChunk(first, last, text))
   }
 
   /** Empties the collected frames (and stops their timer): whoever takes them writes them first. */
