@@ -863,7 +863,7 @@ export class ResilientEventSource extends EventTarget {
         this.#upgradePending = true
         // A held `close`/`poll` attempt that delivered nothing: drop it and go up now rather than
         // when the server ends the batch (the cursor is unchanged, so nothing is lost).
-        if ((held = attempt?.handle && !attempt.delivered)) this.#endAttempt()
+        if ((held = attempt?.handle && attempt.transport.mode != 'stream' && !attempt.delivered)) this.#endAttempt()
       }
       const waiting = held || this.#waitingOnline || this.#retryTimer !== undefined
       if (online ? !waiting : this.#retryTimer === undefined) return
