@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createEventStreamParser, type EventStreamMessage } from '../../src/parser/index'
 import { createEventHub, isHubError, type EventHub } from '../../src/server/index'
 import type { StreamError } from '../../src/errors'
+import { collectEscapedErrors } from '../support/escaped-errors'
 
 const SEED = 20261126
 
@@ -144,12 +145,9 @@ describe('fuzz: the companion hub against hostile input over real HTTP', () => {
   let server: Server
   let hub: EventHub
   let origin = ''
-  const crashes: unknown[] = []
-  const onCrash = (error: unknown): void => void crashes.push(error)
+  const crashes = collectEscapedErrors()
 
   beforeAll(async () => {
-    process.on('uncaughtException', onCrash)
-    process.on('unhandledRejection', onCrash)
     // Holds of close/poll end within 0.3 s, so a probe always sees the answer.
     hub = createEventHub({ wait: 0.3 })
     server = createServer((req, res) => void hub.handle(req, res))
@@ -161,8 +159,6 @@ describe('fuzz: the companion hub against hostile input over real HTTP', () => {
     await hub.close({ timeout: 200 })
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
-    process.off('uncaughtException', onCrash)
-    process.off('unhandledRejection', onCrash)
   })
 
   /** GETs `query`; reads at most `maxMs` of body. Returns status, content type and the body read. */

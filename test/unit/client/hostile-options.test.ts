@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { ResilientEventSource } from '../../../src/client'
 import type { StorageLike } from '../../../src/env'
 import type { ResilientEventSourceOptions } from '../../../src/options'
 import { createEventHub, type EventHub } from '../../../src/server'
+import { collectEscapedErrors } from '../../support/escaped-errors'
+import { listenOnLoopback } from '../../support/loopback-http.mjs'
 import { record, until, type Recording } from './helpers'
 
 // Options a JavaScript caller (or a bad parseInt) can hand the client. TypeScript would refuse
@@ -12,9 +13,8 @@ import { record, until, type Recording } from './helpers'
 type Hostile = Record<string, unknown>
 const hostile = (options: Hostile): ResilientEventSourceOptions => options as ResilientEventSourceOptions
 
-// Anything escaping the client (a throw in a timer, a rejected promise nobody awaits) lands here.
-const escaped: unknown[] = []
-const onEscape = (error: unknown): void => void escaped.push(error)
+// Anything escaping the client (a throw in a timer, a rejected promise nobody awaits) fails the file.
+collectEscapedErrors()
 
 /** A node:http server on 127.0.0.1 that counts requests per path. */
 interface CountingServer {
@@ -24,25 +24,18 @@ interface CountingServer {
   close(): Promise<void>
 }
 
-async function listen(handle: (req: IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<CountingServer> {
+async function listen(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<CountingServer> {
   const counts = new Map<string, number>()
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x')
-    const keys = [url.pathname]
-    if (url.searchParams.get('mode') !== 'poll' || url.searchParams.get('wait') !== '0') keys.push('attempt ' + url.pathname)
-    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1)
-    handle(req, res)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    count: (path, attempts) => counts.get((attempts ? 'attempt ' : '') + path) ?? 0,
-    async close() {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
+  const { url, close } = await listenOnLoopback(
+    createServer((req, res) => {
+      const { pathname, searchParams } = new URL(req.url ?? '/', 'http://x')
+      const keys = [pathname]
+      if (searchParams.get('mode') !== 'poll' || searchParams.get('wait') !== '0') keys.push('attempt ' + pathname)
+      for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1)
+      handle(req, res)
+    }),
+  )
+  return { origin: url, count: (path, attempts) => counts.get((attempts ? 'attempt ' : '') + path) ?? 0, close }
 }
 
 let hub: EventHub
@@ -52,8 +45,6 @@ let publisher: ReturnType<typeof setInterval>
 let published = 0
 
 beforeAll(async () => {
-  process.on('unhandledRejection', onEscape)
-  process.on('uncaughtException', onEscape)
   hub = createEventHub({ minPing: 1, ping: 5, wait: 5 })
   live = await listen((req, res) => void hub.handle(req, res))
   // `/500/…` answers 500 (retryable), `/reset/…` destroys the socket before any answer.
@@ -71,9 +62,6 @@ afterAll(async () => {
   await hub.close({ timeout: 500 })
   await live.close()
   await failing.close()
-  process.off('unhandledRejection', onEscape)
-  process.off('uncaughtException', onEscape)
-  expect(escaped).toEqual([])
 })
 
 const retries: [string, unknown][] = [

@@ -1,22 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, describe, expect, test } from 'vitest'
 import { createEventHub, type EventHubOptions } from '../../../src/server'
+import { collectEscapedErrors } from '../../support/escaped-errors'
 import { appEvents, fetchText, openStream, parseEvents, startHub, type OpenStream, type TestServer, withQuery } from './helpers'
 
 // Options a JavaScript caller (a NaN from parseInt, a string from process.env) can hand the hub.
 // TypeScript would refuse most of them: the casts are the point.
 const hostile = (options: Record<string, unknown>): EventHubOptions => options as EventHubOptions
 
-const escaped: unknown[] = []
-const onEscape = (error: unknown): void => void escaped.push(error)
-beforeAll(() => {
-  process.on('unhandledRejection', onEscape)
-  process.on('uncaughtException', onEscape)
-})
-afterAll(() => {
-  process.off('unhandledRejection', onEscape)
-  process.off('uncaughtException', onEscape)
-  expect(escaped).toEqual([])
-})
+collectEscapedErrors()
 
 const served: [string, Record<string, unknown>][] = [
   ['ping NaN', { ping: NaN }],
