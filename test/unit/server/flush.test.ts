@@ -1,37 +1,6 @@
-import { request } from 'node:http'
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { createTopicHub } from '../../../src/server'
-import { type ParsedEvent, type TestServer, appEvents, eventually, openStalledReader, openStream, parseEvents, serve, startHub, withQuery } from './helpers'
-
-interface ChunkedStream {
-  /** Body chunks as the client's socket delivered them. */
-  chunks: string[]
-  events(): ParsedEvent[]
-  /** Arrival time (performance.now) of each parsed event, same order as `events()`. */
-  arrivals: number[]
-  abort(): void
-}
-
-/** A GET of the stream that keeps every received chunk and when each event arrived. */
-function openChunked(url: string): Promise<ChunkedStream> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { Accept: 'text/event-stream' } })
-    req.on('error', reject)
-    req.on('response', (res) => {
-      const chunks: string[] = []
-      const arrivals: number[] = []
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        chunks.push(chunk)
-        const count = parseEvents(chunks.join('')).events.length
-        while (arrivals.length < count) arrivals.push(performance.now())
-      })
-      res.on('error', () => {})
-      resolve({ chunks, arrivals, events: () => parseEvents(chunks.join('')).events, abort: () => req.destroy() })
-    })
-    req.end()
-  })
-}
+import { createTopicHub, type EventHubOptions } from '../../../src/server'
+import { type OpenStream, type TestServer, appEvents, eventually, openStalledReader, openStream, serve, startHub, withQuery } from './helpers'
 
 /** Publishes `count` events without yielding to I/O; resolves to their ids. */
 function publishBurst(server: TestServer, count: number, prefix = 'e'): Promise<string[]> {
@@ -44,27 +13,33 @@ afterEach(async () => {
   server = undefined
 })
 
+/** Starts a hub (closed after the test) and opens one stream; resolves once its canary arrived. */
+async function liveStream(options: EventHubOptions, query: Record<string, number> = {}): Promise<{ server: TestServer; stream: OpenStream }> {
+  const started = await startHub(options)
+  server = started
+  const stream = await openStream(withQuery(started.url, query))
+  await stream.waitFor((events) => events.length >= 1)
+  return { server: started, stream }
+}
+
 describe('mode=stream flushInterval (write coalescing)', () => {
   test('a burst arrives complete, in order, once, in fewer writes and reads than events', async () => {
-    const counting = await startHub({ flushInterval: 50 })
-    server = counting
-    const stream = await openChunked(counting.url)
-    await eventually(() => stream.events().length >= 1)
+    const { server: counting, stream } = await liveStream({ flushInterval: 50 })
     expect(counting.writes).toEqual([1])
     const ids = await publishBurst(counting, 20)
-    await eventually(() => appEvents(stream.events()).length >= 20)
-    const events = appEvents(stream.events())
+    await eventually(() => appEvents(stream.events).length >= 20)
+    const events = appEvents(stream.events)
     expect(events.map((event) => event.data)).toEqual(Array.from({ length: 20 }, (_, index) => `e${index}`))
     expect(events.map((event) => event.id)).toEqual(ids)
     // Canary, then the burst in one chunk (two if a slow machine let the timer fire mid-burst).
     const burstWrites = counting.writes[0]! - 1
     expect(burstWrites).toBeGreaterThanOrEqual(1)
     expect(burstWrites).toBeLessThanOrEqual(3)
-    expect(stream.chunks.length - 1).toBeLessThanOrEqual(burstWrites)
+    expect(stream.chunks - 1).toBeLessThanOrEqual(burstWrites)
     // Nothing else follows: no event twice.
     const next = await counting.hub.publish({ data: 'after' })
-    await eventually(() => appEvents(stream.events()).length >= 21)
-    expect(appEvents(stream.events()).map((event) => event.id)).toEqual([...ids, next])
+    await eventually(() => appEvents(stream.events).length >= 21)
+    expect(appEvents(stream.events).map((event) => event.id)).toEqual([...ids, next])
     stream.abort()
   })
 
@@ -93,24 +68,18 @@ describe('mode=stream flushInterval (write coalescing)', () => {
   })
 
   test('default (0): one write per live event', async () => {
-    const counting = await startHub({})
-    server = counting
-    const stream = await openChunked(counting.url)
-    await eventually(() => stream.events().length >= 1)
+    const { server: counting, stream } = await liveStream({})
     const ids = await publishBurst(counting, 20)
-    await eventually(() => appEvents(stream.events()).length >= 20)
-    expect(appEvents(stream.events()).map((event) => event.id)).toEqual(ids)
+    await eventually(() => appEvents(stream.events).length >= 20)
+    expect(appEvents(stream.events).map((event) => event.id)).toEqual(ids)
     expect(counting.writes).toEqual([21])
     stream.abort()
   })
 
   test.each([[-5], [Number.NaN], [Number.POSITIVE_INFINITY]])('flushInterval %s is treated as 0 (per-event writes)', async (flushInterval) => {
-    const counting = await startHub({ flushInterval })
-    server = counting
-    const stream = await openChunked(counting.url)
-    await eventually(() => stream.events().length >= 1)
+    const { server: counting, stream } = await liveStream({ flushInterval })
     await publishBurst(counting, 5)
-    await eventually(() => appEvents(stream.events()).length >= 5)
+    await eventually(() => appEvents(stream.events).length >= 5)
     expect(counting.writes).toEqual([6])
     stream.abort()
   })
@@ -119,26 +88,23 @@ describe('mode=stream flushInterval (write coalescing)', () => {
     const topics = createTopicHub({ topic: (req) => new URL(req.url ?? '/', 'http://x').searchParams.get('topic'), flushInterval: 50 })
     const counting = await serve(topics.hub('a'), (req, res) => topics.handle(req, res))
     server = counting
-    const stream = await openChunked(withQuery(counting.url, { topic: 'a' }))
-    await eventually(() => stream.events().length >= 1)
+    const stream = await openStream(withQuery(counting.url, { topic: 'a' }))
+    await eventually(() => stream.events.length >= 1)
     const ids = await Promise.all(Array.from({ length: 10 }, (_, index) => topics.publish('a', { data: `t${index}` })))
     expect(counting.writes).toEqual([1])
-    await eventually(() => appEvents(stream.events()).length >= 10)
-    expect(appEvents(stream.events()).map((event) => event.id)).toEqual(ids)
+    await eventually(() => appEvents(stream.events).length >= 10)
+    expect(appEvents(stream.events).map((event) => event.id)).toEqual(ids)
     expect(counting.writes[0]).toBeLessThanOrEqual(3)
     stream.abort()
   })
 
   test('an event published alone is written after about flushInterval, not later', async () => {
-    const counting = await startHub({ flushInterval: 50 })
-    server = counting
-    const stream = await openChunked(counting.url)
-    await eventually(() => stream.events().length >= 1)
+    const { server: counting, stream } = await liveStream({ flushInterval: 50 })
     const publishedAt = performance.now()
     await counting.hub.publish({ data: 'alone' })
     // Held, not written on publish (the default writes synchronously)...
     expect(counting.writes).toEqual([1])
-    await eventually(() => appEvents(stream.events()).length >= 1)
+    await eventually(() => appEvents(stream.events).length >= 1)
     expect(counting.writes).toEqual([2])
     // ...and written within about the interval (generous for a busy CI machine).
     expect(stream.arrivals[1]! - publishedAt).toBeLessThan(50 + 1500)
@@ -146,23 +112,18 @@ describe('mode=stream flushInterval (write coalescing)', () => {
   })
 
   test('a burst larger than 64 KiB is written at once, not held for the interval', async () => {
-    const counting = await startHub({ flushInterval: 60_000 })
-    server = counting
-    const stream = await openChunked(counting.url)
-    await eventually(() => stream.events().length >= 1)
+    const { server: counting, stream } = await liveStream({ flushInterval: 60_000 })
     const padding = 'p'.repeat(10_000)
     const ids = await Promise.all(Array.from({ length: 8 }, (_, index) => counting.hub.publish({ data: `${index}${padding}` })))
     // 7 events pass 64 Ki characters: they leave together; the 8th waits for the timer.
-    await eventually(() => appEvents(stream.events()).length >= 7, 3000)
+    await eventually(() => appEvents(stream.events).length >= 7, 3000)
     expect(counting.writes).toEqual([2])
-    expect(appEvents(stream.events()).map((event) => event.id)).toEqual(ids.slice(0, 7))
+    expect(appEvents(stream.events).map((event) => event.id)).toEqual(ids.slice(0, 7))
     stream.abort()
   })
 
   test('close() writes pending events before _end drain and does not wait for the flush timer', async () => {
-    server = await startHub({ flushInterval: 60_000 })
-    const stream = await openStream(server.url)
-    await stream.waitFor((events) => events.length >= 1)
+    const { server, stream } = await liveStream({ flushInterval: 60_000 })
     const ids = await publishBurst(server, 5)
     const started = performance.now()
     await server.hub.close({ timeout: 5000 })
@@ -190,9 +151,7 @@ describe('mode=stream flushInterval (write coalescing)', () => {
   })
 
   test('a due heartbeat sends pending events instead of a _ping, never after one', async () => {
-    server = await startHub({ flushInterval: 60_000, minPing: 0.05 })
-    const stream = await openStream(withQuery(server.url, { ping: 0.1 }))
-    await stream.waitFor((events) => events.length >= 1)
+    const { server, stream } = await liveStream({ flushInterval: 60_000, minPing: 0.05 }, { ping: 0.1 })
     const published = performance.now()
     const id = await server.hub.publish({ data: 'held' })
     await stream.waitFor((events) => events.some((event) => event.event === '_ping'), 3000)

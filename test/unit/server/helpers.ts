@@ -63,7 +63,11 @@ export interface OpenStream {
   firstChunk: string
   /** Everything received so far. */
   raw: string
+  /** Body chunks received so far (each socket read the client saw). */
+  chunks: number
   events: ParsedEvent[]
+  /** When each of `events` arrived (`performance.now()`). */
+  arrivals: number[]
   retries: number[]
   /** Resolves when the response ends (or the socket closes). */
   ended: Promise<void>
@@ -80,6 +84,7 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
     req.on('error', () => {})
     req.on('response', (res: IncomingMessage) => {
       const events: ParsedEvent[] = []
+      const arrivals: number[] = []
       const retries: number[] = []
       const waiters = new Set<() => void>()
       const notify = (): void => {
@@ -88,6 +93,7 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
       const parser = createParser({
         onEvent: (message) => {
           events.push({ event: message.event ?? 'message', id: message.id, data: message.data })
+          arrivals.push(performance.now())
           notify()
         },
         onRetry: (ms) => retries.push(ms),
@@ -102,7 +108,9 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
         headers: res.headers,
         firstChunk: '',
         raw: '',
+        chunks: 0,
         events,
+        arrivals,
         retries,
         ended,
         waitFor(predicate, timeout = 5000) {
@@ -140,6 +148,7 @@ export function openStream(url: string, headers: Record<string, string> = {}): P
           first = false
         }
         stream.raw += chunk
+        stream.chunks += 1
         parser.feed(chunk)
       })
       const end = (): void => {
