@@ -28,12 +28,18 @@ export function formatEventId(parts: EventIdParts): string {
  * @throws TypeError when either id is malformed (check with {@link isEventId} first)
  */
 export function compareEventIds(a: string, b: string): number {
-  const left = parseEventId(a)
-  const right = parseEventId(b)
-  if (left === undefined || right === undefined) {
-    throw new TypeError(`Cannot compare malformed event ids ${JSON.stringify(a)}, ${JSON.stringify(b)}`)
-  }
-  return compareIdParts(left, right)
+  return compareIdParts(wellFormedIdParts(a), wellFormedIdParts(b))
+}
+
+/**
+ * @param id - an id the hub or a store produced
+ * @returns its parts
+ * @throws TypeError when it is malformed (check untrusted ids with {@link isEventId} first)
+ */
+export function wellFormedIdParts(id: string): EventIdParts {
+  const parts = parseEventId(id)
+  if (parts === undefined) throw new TypeError(`Malformed event id ${JSON.stringify(id)}`)
+  return parts
 }
 
 /**

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { type HubContext, randomRetry } from '../context'
 import { resolveCursor } from '../cursor'
 import { type EndReason, formatEventFrame, formatReservedFrame, formatRetryFrame } from '../frames'
-import { compareIdParts, type EventIdParts, parseEventId } from '../ids'
+import { compareIdParts, type EventIdParts, wellFormedIdParts } from '../ids'
 import { sendStoreFailure } from '../http'
 import type { HubRequest } from '../query'
 import type { StoredEvent } from '../store'
@@ -23,7 +23,7 @@ const idCache = new WeakMap<StoredEvent, EventIdParts>()
 function idPartsOf(event: StoredEvent): EventIdParts {
   let parts = idCache.get(event)
   if (parts === undefined) {
-    parts = parseIdOrThrow(event.id)
+    parts = wellFormedIdParts(event.id)
     idCache.set(event, parts)
   }
   return parts
@@ -48,11 +48,6 @@ export function createChunkEncoder(): ChunkEncoder {
   }
 }
 
-function parseIdOrThrow(id: string): EventIdParts {
-  const parts = parseEventId(id)
-  if (parts === undefined) throw new TypeError(`Malformed event id ${JSON.stringify(id)}`)
-  return parts
-}
 
 /**
  * One `mode=stream` response: canary with the headers, replay `(cursor, head]`, then live events,
@@ -132,7 +127,7 @@ class StreamResponse {
     const resolved = await resolveCursor(ctx, this.#request, ctx.replayPageSize)
     if (this.#phase === 'finished') return
     this.#lastId = resolved.from
-    this.#lastParts = resolved.from === '' ? undefined : parseIdOrThrow(resolved.from)
+    this.#lastParts = resolved.from === '' ? undefined : wellFormedIdParts(resolved.from)
     const canary = {
       v: 1,
       mode: 'stream',
