@@ -16,6 +16,7 @@ import {
   DEFAULT_WAIT,
   HEALTHY_AFTER,
   type ResilientEventSourceOptions,
+  within,
 } from './options'
 import type { EventStreamMessage } from './parser/types'
 import { createBackoff, MAX_TIMER, MIN_DELAY, type Backoff } from './retry'
@@ -80,13 +81,6 @@ type Handler<E> = ((event: E) => void) | null
 
 const retryable = (code: StreamErrorCode, message: string, cause?: unknown): StreamError =>
   new StreamError(code, message, { retryable: true, cause })
-
-/**
- * A numeric option from plain JavaScript: `value` up to `max` when it is a number (or numeric
- * string) ≥ `min`; otherwise (NaN, negative, junk) `fallback`, the documented default.
- */
-const within = <T>(value: unknown, min: number, max: number, fallback: T): number | T =>
-  (value as number) >= min ? Math.min(+(value as number), max) : fallback
 
 /**
  * A drop-in `EventSource` that keeps delivering where native EventSource stalls: it detects

@@ -89,6 +89,13 @@ export interface ResilientEventSourceOptions {
 }
 
 // Defaults, in one place: separate constants, so bundlers inline them.
+/**
+ * A numeric option from plain JavaScript: `value` up to `max` when it is a number (or numeric
+ * string) ≥ `min`; otherwise (NaN, below `min`, junk) `fallback`.
+ */
+export const within = <T>(value: unknown, min: number, max: number, fallback: T): number | T =>
+  (value as number) >= min ? Math.min(+(value as number), max) : fallback
+
 export const DEFAULT_METHOD = 'GET'
 export const DEFAULT_DEDUPE = 1024
 export const DEFAULT_MAX_EVENT_SIZE = 1024 * 1024

@@ -1,4 +1,5 @@
 import type { StreamError } from './errors'
+import { within } from './options'
 
 /** Backoff settings; every field is optional. */
 export interface RetryOptions {
@@ -93,8 +94,8 @@ export function createBackoff(option: RetryOption | undefined, random: () => num
     },
     delay(attempt, error) {
       const ms = pick(attempt, error)
-      // NaN (from a NaN setting, or a function returning junk) compares false: the floor.
-      return ms === false ? ms : Math.min(Math.max(ms, MIN_DELAY), MAX_TIMER) || MIN_DELAY
+      // Below the floor, NaN (a NaN setting) or junk (a function's): the floor.
+      return ms === false ? ms : within(ms, MIN_DELAY, MAX_TIMER, MIN_DELAY)
     },
   }
 }

@@ -40,7 +40,7 @@ export interface HubContext {
   readonly now: () => number
   readonly random: () => number
   readonly batch: Required<BatchOptions>
-  /** Stream rotation in ms (before ±10 % jitter); `0` or `Infinity` never rotates. */
+  /** Stream rotation in ms (before ±10 % jitter), finite; `0` never rotates. */
   readonly rotateAfter: number
   /** A stream whose unsent bytes exceed this is dropped. */
   readonly maxBuffered: number

@@ -295,7 +295,7 @@ class StreamResponse {
 
   #scheduleRotation(): void {
     const base = this.#ctx.rotateAfter
-    if (!(base > 0 && Number.isFinite(base))) return
+    if (base === 0) return
     const delay = base * (0.9 + 0.2 * this.#ctx.random())
     this.#rotation = setTimeout(() => this.end('rotate'), delay)
   }
