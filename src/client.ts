@@ -852,13 +852,12 @@ export class ResilientEventSource extends EventTarget {
     return this.#env.onNetworkChange((online) => {
       if (this.#readyState === 2) return
       const attempt = this.#attempt
-      let held
-      if (online && this.#steppedDown) {
-        this.#upgradePending = true
-        // A held `close`/`poll` attempt that delivered nothing: drop it and go up now rather than
-        // when the server ends the batch (the cursor is unchanged, so nothing is lost).
-        if ((held = attempt?.handle && attempt.transport.mode != 'stream' && !attempt.delivered)) this.#endAttempt()
-      }
+      const upgrade = online && this.#steppedDown
+      // A held `close`/`poll` attempt that delivered nothing is dropped so the upgrade happens now,
+      // not when the server ends the batch (the cursor is unchanged, so nothing is lost).
+      const held = upgrade && attempt?.handle && attempt.transport.mode != 'stream' && !attempt.delivered
+      if (upgrade) this.#upgradePending = true
+      if (held) this.#endAttempt()
       const waiting = held || this.#waitingOnline || this.#retryTimer !== undefined
       if (online ? !waiting : this.#retryTimer === undefined) return
       this.#env.clearTimeout(this.#retryTimer)
